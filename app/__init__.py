@@ -1,0 +1,47 @@
+"""Swarmboard: a live Kanban and swarming board for IT service teams."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from app import config, database  # noqa: F401  (database registers engine hooks)
+from app.extensions import api, csrf, db, htmx, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from app import models  # noqa: F401  (the whole schema, for Alembic)
+    from app.accounts import auth
+    from app.accounts.routes import bp as accounts_bp
+    from app.api import init_api
+    from app.boards.routes import bp as boards_bp
+    from app.cards.routes import bp as cards_bp
+    from app.cli import register_cli
+    from app.web import register_error_handlers, register_template_helpers
+
+    auth.init_login(login)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(boards_bp)
+    app.register_blueprint(cards_bp)
+    init_api(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,28 @@
+"""Who is asking: a browser session (Flask-Login) or a Bearer API token."""
+
+from flask import request
+
+from app.accounts.models import User
+from app.accounts.services import user_for_token
+from app.extensions import db
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def init_login(login) -> None:
+    login.login_view = "accounts.login"
+    login.login_message = "Please log in to see that page."
+    login.login_message_category = "info"
+
+    @login.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @login.request_loader
+    def load_user_from_token(_request) -> User | None:
+        token = bearer_token()
+        return user_for_token(token) if token else None

@@ -1,0 +1,57 @@
+"""Who may see and change a board. Non-members get NotFound, so a board's existence is private."""
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.boards.models import ROLES, Board, BoardMember
+from app.errors import Forbidden, NotFound
+from app.extensions import db
+
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
+
+
+def board_role(board: Board, user: User | None) -> str | None:
+    """The user's role on the board; site admins act as owners everywhere."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_admin:
+        return "owner"
+    return db.session.scalar(
+        select(BoardMember.role).where(
+            BoardMember.board_id == board.id, BoardMember.user_id == user.id
+        )
+    )
+
+
+def require_role(board: Board, user: User | None, needed: str = "viewer") -> str:
+    """Raise NotFound for outsiders and Forbidden for members below `needed`; return the role."""
+    role = board_role(board, user)
+    if role is None:
+        raise NotFound(f"There is no board {board.key}.")
+    if ROLE_RANK[role] < ROLE_RANK[needed]:
+        verb = "change" if needed == "member" else "manage"
+        raise Forbidden(f"As a {role} of {board.key} you cannot {verb} it.")
+    return role
+
+
+def get_board(key: str, user: User | None, needed: str = "viewer") -> Board:
+    """Load a board by key (case-insensitive) for a user who holds at least `needed`."""
+    board = db.session.scalar(select(Board).where(Board.key == (key or "").upper()))
+    if board is None:
+        raise NotFound(f"There is no board {key}.")
+    require_role(board, user, needed)
+    return board
+
+
+def boards_for(user: User) -> list[tuple[Board, str]]:
+    """The boards a user belongs to, with the role on each, by name."""
+    if user.is_admin:
+        boards = db.session.scalars(select(Board).order_by(Board.name)).all()
+        return [(b, "owner") for b in boards]
+    rows = db.session.execute(
+        select(Board, BoardMember.role)
+        .join(BoardMember, BoardMember.board_id == Board.id)
+        .where(BoardMember.user_id == user.id)
+        .order_by(Board.name)
+    ).all()
+    return [(board, role) for board, role in rows]

@@ -1,0 +1,404 @@
+"""Board commands: create from a template, shape the columns and lanes, manage members.
+
+Every command locks the board, validates, changes, and appends an event; the caller commits.
+"""
+
+import re
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+
+from app.accounts.models import Team, User
+from app.boards.access import require_role
+from app.boards.models import (
+    CLASSES_OF_SERVICE,
+    COLUMN_KINDS,
+    ROLES,
+    SORT_POLICIES,
+    VALUE_ACTIVITIES,
+    WIP_POLICIES,
+    Board,
+    BoardColumn,
+    BoardMember,
+    Lane,
+)
+from app.boards.stream_templates import EMPTY_LANES, TEMPLATES
+from app.cards.models import Card
+from app.clock import utcnow
+from app.errors import Invalid, NotFound
+from app.events.services import lock_board, record_event
+from app.extensions import db
+from app.validation import choice, clean_text, optional_limit
+
+BOARD_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+
+
+def create_board(
+    actor: User,
+    *,
+    name: str,
+    key: str,
+    template: str | None = None,
+    team: Team | None = None,
+    timezone: str = "UTC",
+    at: datetime | None = None,
+) -> Board:
+    """Create a board, optionally laid out from a template; the creator becomes its owner."""
+    name = clean_text(name, "Board name", 120)
+    key = clean_text(key, "Board key", 10).upper()
+    if not BOARD_KEY.match(key):
+        raise Invalid("Board key must be 2 to 10 letters or digits, starting with a letter.")
+    if db.session.scalar(select(Board.id).where(Board.key == key)):
+        raise Invalid(f"The key {key} is taken by another board.")
+    if template not in (None, "", *TEMPLATES):
+        raise Invalid(f"Template must be one of: {', '.join(TEMPLATES)}, or none for empty.")
+    if timezone not in available_timezones() and timezone != "UTC":
+        raise Invalid(f"Unknown time zone {timezone!r}.")
+
+    board = Board(key=key, name=name, team=team, timezone=timezone, created_at=at or utcnow())
+    db.session.add(board)
+    db.session.flush()
+    db.session.add(BoardMember(board_id=board.id, user_id=actor.id, role="owner"))
+    layout = TEMPLATES.get(template or "", {"columns": [], "lanes": EMPTY_LANES})
+    for position, (col_name, kind, activity, limit, policy) in enumerate(layout["columns"]):
+        db.session.add(
+            BoardColumn(
+                board_id=board.id,
+                name=col_name,
+                kind=kind,
+                position=position,
+                value_activity=activity,
+                wip_limit=limit,
+                wip_policy=policy,
+                done_checklist=[],
+            )
+        )
+    for position, (lane_name, cos, limit, policy) in enumerate(layout["lanes"]):
+        db.session.add(
+            Lane(
+                board_id=board.id,
+                name=lane_name,
+                class_of_service=cos,
+                position=position,
+                wip_limit=limit,
+                wip_policy=policy,
+            )
+        )
+    db.session.flush()
+    record_event(board, "board.created", actor=actor, at=at, template=template or None, name=name)
+    return board
+
+
+def update_board(board: Board, actor: User, *, name=None, description=None, timezone=None) -> Board:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    changes = {}
+    if name is not None:
+        changes["name"] = board.name = clean_text(name, "Board name", 120)
+    if description is not None:
+        changes["description"] = board.description = clean_text(
+            description, "Description", 2000, required=False
+        )
+    if timezone is not None:
+        if timezone not in available_timezones() and timezone != "UTC":
+            raise Invalid(f"Unknown time zone {timezone!r}.")
+        changes["timezone"] = board.timezone = timezone
+    record_event(board, "board.updated", actor=actor, changes=changes)
+    return board
+
+
+# --- columns -------------------------------------------------------------------------------
+
+
+def active_columns(board: Board) -> list[BoardColumn]:
+    return list(
+        db.session.scalars(
+            select(BoardColumn)
+            .where(BoardColumn.board_id == board.id, BoardColumn.removed_at.is_(None))
+            .order_by(BoardColumn.position)
+        )
+    )
+
+
+def find_column(board: Board, ref) -> BoardColumn:
+    """A live column of this board, by id (int or digits) or by name (case-insensitive)."""
+    columns = active_columns(board)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+        for column in columns:
+            if column.id == int(ref):
+                return column
+    if isinstance(ref, str):
+        for column in columns:
+            if column.name.lower() == ref.strip().lower():
+                return column
+    raise NotFound(f"Board {board.key} has no column {ref!r}.")
+
+
+def find_lane(board: Board, ref) -> Lane:
+    lanes = board_lanes(board)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+        for lane in lanes:
+            if lane.id == int(ref):
+                return lane
+    if isinstance(ref, str):
+        for lane in lanes:
+            if lane.name.lower() == ref.strip().lower():
+                return lane
+    raise NotFound(f"Board {board.key} has no lane {ref!r}.")
+
+
+def board_lanes(board: Board) -> list[Lane]:
+    return list(
+        db.session.scalars(select(Lane).where(Lane.board_id == board.id).order_by(Lane.position))
+    )
+
+
+def commitment_point(board: Board) -> BoardColumn | None:
+    """The first non-backlog column: entering it (or anything after it) starts a card."""
+    return next((c for c in active_columns(board) if c.kind != "backlog"), None)
+
+
+def _check_unique_name(board: Board, name: str, model, exclude_id: int | None = None):
+    others = active_columns(board) if model is BoardColumn else board_lanes(board)
+    if any(o.name.lower() == name.lower() and o.id != exclude_id for o in others):
+        what = "column" if model is BoardColumn else "lane"
+        raise Invalid(f"Board {board.key} already has a {what} named {name!r}.")
+
+
+def _column_fields(values: dict) -> dict:
+    """Validate the editable fields of a column that are present in `values`."""
+    fields = {}
+    if "name" in values:
+        fields["name"] = clean_text(values["name"], "Column name", 60)
+    if "kind" in values:
+        fields["kind"] = choice(values["kind"], COLUMN_KINDS, "Column kind")
+    if "wip_limit" in values:
+        fields["wip_limit"] = optional_limit(values["wip_limit"])
+    if "wip_policy" in values:
+        fields["wip_policy"] = choice(values["wip_policy"], WIP_POLICIES, "WIP policy")
+    if "sort_policy" in values:
+        fields["sort_policy"] = choice(values["sort_policy"], SORT_POLICIES, "Sort policy")
+    if "value_activity" in values:
+        activity = values["value_activity"] or None
+        if activity is not None:
+            choice(activity, VALUE_ACTIVITIES, "Value chain activity")
+        fields["value_activity"] = activity
+    if "policy_text" in values:
+        fields["policy_text"] = clean_text(
+            values["policy_text"], "Explicit policy", 4000, required=False
+        )
+    if "done_checklist" in values:
+        items = values["done_checklist"]
+        if isinstance(items, str):
+            items = items.splitlines()
+        if not isinstance(items, list):
+            raise Invalid("Definition of done must be a list of items.")
+        fields["done_checklist"] = [
+            clean_text(item, "A definition-of-done item", 200) for item in items if item.strip()
+        ]
+        if len(fields["done_checklist"]) > 30:
+            raise Invalid("A definition of done has at most 30 items.")
+    return fields
+
+
+def add_column(board: Board, actor: User, *, position: int | None = None, **values) -> BoardColumn:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    values.setdefault("kind", "active")
+    if "name" not in values:
+        raise Invalid("Column name cannot be empty.")
+    fields = _column_fields(values)
+    _check_unique_name(board, fields["name"], BoardColumn)
+    columns = active_columns(board)
+    position = len(columns) if position is None else max(0, min(int(position), len(columns)))
+    column = BoardColumn(board_id=board.id, position=position, **{"done_checklist": [], **fields})
+    columns.insert(position, column)
+    db.session.add(column)
+    _renumber(columns)
+    db.session.flush()
+    record_event(board, "column.added", actor=actor, to_column=column, name=column.name)
+    return column
+
+
+def update_column(board: Board, actor: User, column: BoardColumn, **values) -> BoardColumn:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    fields = _column_fields(values)
+    if "name" in fields:
+        _check_unique_name(board, fields["name"], BoardColumn, exclude_id=column.id)
+    changes = {k: v for k, v in fields.items() if getattr(column, k) != v}
+    for name, value in changes.items():
+        setattr(column, name, value)
+    if changes:
+        record_event(board, "column.updated", actor=actor, to_column=column, changes=changes)
+    return column
+
+
+def move_column(board: Board, actor: User, column: BoardColumn, position: int) -> None:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    columns = [c for c in active_columns(board) if c.id != column.id]
+    position = max(0, min(int(position), len(columns)))
+    columns.insert(position, column)
+    _renumber(columns)
+    record_event(
+        board, "column.reordered", actor=actor, to_column=column, position=position
+    )
+
+
+def remove_column(board: Board, actor: User, column: BoardColumn) -> None:
+    """Remove a column; refused while cards stand in it. Kept in the database for the history."""
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    waiting = db.session.scalar(
+        select(func.count(Card.id)).where(Card.column_id == column.id, Card.archived_at.is_(None))
+    )
+    if waiting:
+        raise Invalid(
+            f"Column {column.name!r} still holds {waiting} card(s); move them before deleting it."
+        )
+    column.removed_at = utcnow()
+    remaining = [c for c in active_columns(board) if c.id != column.id]
+    _renumber(remaining)
+    record_event(board, "column.removed", actor=actor, from_column=column, name=column.name)
+
+
+def _renumber(items) -> None:
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+
+
+# --- lanes ---------------------------------------------------------------------------------
+
+
+def _lane_fields(values: dict) -> dict:
+    fields = {}
+    if "name" in values:
+        fields["name"] = clean_text(values["name"], "Lane name", 60)
+    if "class_of_service" in values:
+        fields["class_of_service"] = choice(
+            values["class_of_service"], CLASSES_OF_SERVICE, "Class of service"
+        )
+    if "wip_limit" in values:
+        fields["wip_limit"] = optional_limit(values["wip_limit"], "Lane WIP limit")
+    if "wip_policy" in values:
+        fields["wip_policy"] = choice(values["wip_policy"], WIP_POLICIES, "Lane WIP policy")
+    return fields
+
+
+def add_lane(board: Board, actor: User, **values) -> Lane:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    if "name" not in values:
+        raise Invalid("Lane name cannot be empty.")
+    values.setdefault("class_of_service", "standard")
+    fields = _lane_fields(values)
+    _check_unique_name(board, fields["name"], Lane)
+    lane = Lane(board_id=board.id, position=len(board_lanes(board)), **fields)
+    db.session.add(lane)
+    db.session.flush()
+    record_event(board, "lane.added", actor=actor, lane=lane.id, name=lane.name)
+    return lane
+
+
+def update_lane(board: Board, actor: User, lane: Lane, **values) -> Lane:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    fields = _lane_fields(values)
+    if "name" in fields:
+        _check_unique_name(board, fields["name"], Lane, exclude_id=lane.id)
+    changes = {k: v for k, v in fields.items() if getattr(lane, k) != v}
+    for name, value in changes.items():
+        setattr(lane, name, value)
+    if changes:
+        record_event(board, "lane.updated", actor=actor, lane=lane.id, changes=changes)
+    return lane
+
+
+def move_lane(board: Board, actor: User, lane: Lane, position: int) -> None:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    lanes = [item for item in board_lanes(board) if item.id != lane.id]
+    lanes.insert(max(0, min(int(position), len(lanes))), lane)
+    _renumber(lanes)
+    record_event(board, "lane.reordered", actor=actor, lane=lane.id, position=lane.position)
+
+
+def remove_lane(board: Board, actor: User, lane: Lane) -> None:
+    """Delete a lane that never held a card; a board keeps at least one lane."""
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    if len(board_lanes(board)) == 1:
+        raise Invalid("A board needs at least one lane.")
+    held = db.session.scalar(select(func.count(Card.id)).where(Card.lane_id == lane.id))
+    if held:
+        raise Invalid(
+            f"Lane {lane.name!r} has held {held} card(s) (archived ones count: their history "
+            "needs it); move or keep them instead."
+        )
+    name = lane.name
+    db.session.delete(lane)
+    _renumber([item for item in board_lanes(board) if item.id != lane.id])
+    record_event(board, "lane.removed", actor=actor, lane=lane.id, name=name)
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def set_member(board: Board, actor: User, username: str, role: str) -> BoardMember:
+    """Add someone to the board or change their role; the last owner cannot step down."""
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    role = choice(role, ROLES, "Role")
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        raise NotFound(f"There is no user {username!r}.")
+    member = db.session.get(BoardMember, (board.id, user.id))
+    if member is None:
+        member = BoardMember(board_id=board.id, user_id=user.id, role=role)
+        db.session.add(member)
+        record_event(board, "member.added", actor=actor, user=user.username, role=role)
+    elif member.role != role:
+        if member.role == "owner":
+            _ensure_another_owner(board, user)
+        member.role = role
+        record_event(board, "member.changed", actor=actor, user=user.username, role=role)
+    return member
+
+
+def remove_member(board: Board, actor: User, username: str) -> None:
+    require_role(board, actor, "owner")
+    board = lock_board(board)
+    user = db.session.scalar(select(User).where(User.username == username))
+    member = db.session.get(BoardMember, (board.id, user.id)) if user else None
+    if member is None:
+        raise NotFound(f"{username} is not a member of {board.key}.")
+    if member.role == "owner":
+        _ensure_another_owner(board, user)
+    db.session.delete(member)
+    record_event(board, "member.removed", actor=actor, user=username)
+
+
+def _ensure_another_owner(board: Board, leaving: User) -> None:
+    owners = db.session.scalar(
+        select(func.count()).where(
+            BoardMember.board_id == board.id,
+            BoardMember.role == "owner",
+            BoardMember.user_id != leaving.id,
+        )
+    )
+    if not owners:
+        raise Invalid(f"{board.key} needs another owner before {leaving.username} steps down.")
+
+
+def members_of(board: Board) -> list[BoardMember]:
+    return list(
+        db.session.scalars(
+            select(BoardMember)
+            .join(User)
+            .where(BoardMember.board_id == board.id)
+            .order_by(User.display_name)
+        )
+    )

@@ -1,0 +1,190 @@
+"""What the board page shows: columns × lanes of ordered cards, WIP states, ages and filters."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.boards.models import Board, BoardColumn, Lane
+from app.boards.services import active_columns, board_lanes, commitment_point
+from app.cards.models import Card
+from app.cards.ordering import is_escalated, order_cards
+from app.cards.wip import IN_PROGRESS_KINDS, wip_state
+from app.clock import utcnow
+from app.extensions import db
+from app.metrics.flow import card_age_days, service_level_expectation
+
+FILTER_KEYS = ("q", "owner", "type", "tag", "priority", "lane", "blocked")
+
+
+@dataclass
+class CardFilter:
+    """The board's filter bar; every field is optional and they combine with AND."""
+
+    q: str = ""
+    owner: str = ""
+    type: str = ""
+    tag: str = ""
+    priority: str = ""
+    lane: str = ""
+    blocked: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "CardFilter":
+        return cls(**{k: (args.get(k) or "").strip()[:100] for k in FILTER_KEYS})
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, k) for k in FILTER_KEYS)
+
+    def as_args(self) -> dict:
+        return {k: getattr(self, k) for k in FILTER_KEYS if getattr(self, k)}
+
+    def matches(self, card: Card, me_username: str | None = None) -> bool:
+        if self.q:
+            needle = self.q.lower()
+            haystack = " ".join(
+                [card.key.lower(), card.title.lower(), card.description.lower(), *card.tags]
+            )
+            if needle not in haystack:
+                return False
+        if self.owner:
+            wanted = me_username if self.owner == "me" else self.owner
+            if self.owner == "none":
+                if card.owner is not None:
+                    return False
+            elif card.owner is None or card.owner.username != wanted:
+                return False
+        if self.type and card.type != self.type:
+            return False
+        if self.tag and self.tag.lower() not in card.tags:
+            return False
+        if self.priority and f"P{card.priority}" != self.priority.upper():
+            return False
+        if self.lane and str(card.lane_id) != self.lane:
+            return False
+        if self.blocked == "yes" and not card.blocked:
+            return False
+        return not (self.blocked == "no" and card.blocked)
+
+
+@dataclass
+class CardView:
+    card: Card
+    age_days: float | None
+    aged: bool
+    escalated: bool
+
+
+@dataclass
+class ColumnView:
+    column: BoardColumn
+    count: int
+    state: str
+    is_commitment_point: bool
+
+
+@dataclass
+class LaneView:
+    lane: Lane
+    count: int
+    state: str
+
+
+@dataclass
+class BoardView:
+    board: Board
+    columns: list[ColumnView]
+    lanes: list[LaneView]
+    cells: dict[tuple[int, int], list[CardView]]
+    sle_days: float | None
+    now: datetime
+    filter: CardFilter
+    shown: int = 0
+    total: int = 0
+    tags: list[str] = field(default_factory=list)
+
+    def cell(self, column_id: int, lane_id: int) -> list[CardView]:
+        return self.cells.get((column_id, lane_id), [])
+
+
+def board_view(
+    board: Board,
+    card_filter: CardFilter | None = None,
+    me_username: str | None = None,
+    now: datetime | None = None,
+) -> BoardView:
+    """Build the board page's model. WIP counts ignore the filter: a limit is about the
+    real work in the column, not what the viewer chose to see."""
+    now = now or utcnow()
+    card_filter = card_filter or CardFilter()
+    columns = active_columns(board)
+    lanes = board_lanes(board)
+    cards = db.session.scalars(
+        select(Card)
+        .where(Card.board_id == board.id, Card.archived_at.is_(None))
+        .options(selectinload(Card.owner))
+    ).all()
+    sle = service_level_expectation(board.id, now)
+    start = commitment_point(board)
+    kind_of = {c.id: c.kind for c in columns}
+
+    column_count: dict[int, int] = {}
+    lane_count: dict[int, int] = {}
+    grouped: dict[tuple[int, int], list[Card]] = {}
+    tags: set[str] = set()
+    for card in cards:
+        column_count[card.column_id] = column_count.get(card.column_id, 0) + 1
+        if kind_of.get(card.column_id) in IN_PROGRESS_KINDS:
+            lane_count[card.lane_id] = lane_count.get(card.lane_id, 0) + 1
+        tags.update(card.tags)
+        if card_filter.matches(card, me_username):
+            grouped.setdefault((card.column_id, card.lane_id), []).append(card)
+
+    policy_of = {c.id: c.sort_policy for c in columns}
+    cells = {}
+    shown = 0
+    for (column_id, lane_id), group in grouped.items():
+        ordered = order_cards(policy_of.get(column_id, "manual"), group, now, sle)
+        views = []
+        for card in ordered:
+            age = card_age_days(card, now)
+            views.append(
+                CardView(
+                    card=card,
+                    age_days=age,
+                    aged=sle is not None and age is not None and age > sle,
+                    escalated=is_escalated(card, now, sle),
+                )
+            )
+        cells[(column_id, lane_id)] = views
+        shown += len(views)
+
+    return BoardView(
+        board=board,
+        columns=[
+            ColumnView(
+                column=c,
+                count=column_count.get(c.id, 0),
+                state=wip_state(column_count.get(c.id, 0), c.wip_limit),
+                is_commitment_point=start is not None and c.id == start.id,
+            )
+            for c in columns
+        ],
+        lanes=[
+            LaneView(
+                lane=ln,
+                count=lane_count.get(ln.id, 0),
+                state=wip_state(lane_count.get(ln.id, 0), ln.wip_limit),
+            )
+            for ln in lanes
+        ],
+        cells=cells,
+        sle_days=sle,
+        now=now,
+        filter=card_filter,
+        shown=shown,
+        total=len(cards),
+        tags=sorted(tags),
+    )

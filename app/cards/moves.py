@@ -1,0 +1,177 @@
+"""Moving cards between columns, lanes and positions, under WIP limits and version checks."""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from app.accounts.models import User
+from app.boards.access import require_role
+from app.boards.models import BoardColumn, Lane
+from app.boards.services import commitment_point
+from app.cards.models import Card
+from app.cards.wip import Override, check_room
+from app.clock import utcnow
+from app.errors import Invalid, StaleVersion
+from app.events.services import lock_board, record_event
+from app.extensions import db
+
+RANK_GAP = 1 << 16
+
+
+def check_version(card: Card, version) -> None:
+    """Refuse a change made against an older version of the card (optimistic locking)."""
+    if version is None or version == "":
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise Invalid(f"Version must be a whole number (got {version!r}).") from None
+    if version != card.version:
+        who = "someone else"
+        raise StaleVersion(
+            f"{card.key} was changed by {who} since you loaded it (version {version}, now "
+            f"{card.version}); here is the current card.",
+            card,
+        )
+
+
+def locked_card(card: Card) -> Card:
+    """Lock the card's board for this transaction and re-read the card."""
+    lock_board(card.board)
+    db.session.refresh(card)
+    return card
+
+
+def rank_in_cell(card: Card | None, column: BoardColumn, lane: Lane, position) -> int:
+    """A rank placing the card at `position` (0-based, None = last) among the cell's cards.
+
+    One row update in the common case; when two neighbours' ranks touch, the cell is
+    renumbered once with wide gaps.
+    """
+    query = (
+        select(Card.id, Card.rank)
+        .where(Card.column_id == column.id, Card.lane_id == lane.id, Card.archived_at.is_(None))
+        .order_by(Card.rank, Card.id)
+    )
+    if card is not None and card.id is not None:
+        query = query.where(Card.id != card.id)
+    siblings = db.session.execute(query).all()
+    if position is None or position == "":
+        index = len(siblings)
+    else:
+        try:
+            index = max(0, min(int(position), len(siblings)))
+        except (TypeError, ValueError):
+            raise Invalid(f"Position must be a whole number (got {position!r}).") from None
+    before = siblings[index - 1].rank if index > 0 else None
+    after = siblings[index].rank if index < len(siblings) else None
+    if before is None and after is None:
+        return RANK_GAP
+    if after is None:
+        return before + RANK_GAP
+    if before is None:
+        return after - RANK_GAP
+    if after - before > 1:
+        return (before + after) // 2
+    return _rebalance(siblings, index)
+
+
+def _rebalance(siblings, index: int) -> int:
+    # Plain UPDATEs: renumbering keeps the order, so it must not bump anyone's version.
+    table = Card.__table__
+    for position, row in enumerate(siblings):
+        slot = position if position < index else position + 1
+        db.session.execute(
+            update(table).where(table.c.id == row.id).values(rank=(slot + 1) * RANK_GAP)
+        )
+    db.session.expire_all()
+    return (index + 1) * RANK_GAP
+
+
+def record_overrides(board, actor, card, overrides: list[Override], at) -> None:
+    for override in overrides:
+        record_event(
+            board,
+            "wip.overridden",
+            actor=actor,
+            card=card,
+            at=at,
+            scope=override.scope,
+            name=override.name,
+            limit=override.limit,
+            count=override.count,
+            reason=override.reason,
+        )
+
+
+def apply_flow_dates(card: Card, column: BoardColumn, at: datetime) -> None:
+    """Started on first entering the commitment point or later; finished on entering done."""
+    start = commitment_point(card.board)
+    if card.started_at is None and start is not None and column.position >= start.position:
+        card.started_at = at
+    if column.kind == "done":
+        if card.finished_at is None:
+            card.finished_at = at
+    else:
+        card.finished_at = None  # moved out of done: reopened
+
+
+def move_card(
+    card: Card,
+    actor: User,
+    *,
+    column: BoardColumn,
+    lane: Lane | None = None,
+    position=None,
+    version=None,
+    override_reason: str | None = None,
+    at: datetime | None = None,
+) -> Card:
+    """Move a card to a column and lane (and position within them).
+
+    Enforces: the mover is a member; the card is live and at the version the mover saw; the
+    target is on the card's board; the column's and lane's WIP limits by their policy.
+    """
+    board = card.board
+    require_role(board, actor, "member")
+    card = locked_card(card)
+    if card.archived_at is not None:
+        raise Invalid(f"{card.key} is archived; restore it before moving it.")
+    check_version(card, version)
+    lane = lane or card.lane
+    if column.board_id != card.board_id or lane.board_id != card.board_id:
+        raise Invalid(f"{card.key} can only move within board {board.key}.")
+    if column.removed_at is not None:
+        raise Invalid(f"Column {column.name!r} has been deleted.")
+    at = at or utcnow()
+    overrides, soft = check_room(card, column, lane, override_reason)
+
+    from_column, from_lane = card.column, card.lane
+    entering = column.id != from_column.id
+    if column.sort_policy == "manual" or entering or lane.id != from_lane.id:
+        card.rank = rank_in_cell(card, column, lane, position)
+    card.column_id, card.lane_id = column.id, lane.id
+    card.column, card.lane = column, lane
+    if entering:
+        card.column_entered_at = at
+        apply_flow_dates(card, column, at)
+    db.session.flush()
+    record_event(
+        board,
+        "card.moved",
+        actor=actor,
+        card=card,
+        at=at,
+        from_column=from_column,
+        to_column=column,
+        from_lane=from_lane,
+        to_lane=lane,
+        from_column_name=from_column.name,
+        to_column_name=column.name,
+        from_lane_name=from_lane.name,
+        to_lane_name=lane.name,
+        version=card.version,
+        over_soft_limit=soft,
+    )
+    record_overrides(board, actor, card, overrides, at)
+    return card

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("cards", __name__)

@@ -1,0 +1,104 @@
+"""WIP limits: how full a column or lane is, and whether a card may enter it.
+
+A column's limit counts its cards in every lane. A lane's limit counts its cards that are in
+progress (queue and active columns). Archived cards count nowhere.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.boards.models import BoardColumn, Lane
+from app.cards.models import Card
+from app.errors import WipLimitReached
+from app.extensions import db
+
+IN_PROGRESS_KINDS = ("queue", "active")
+
+
+def wip_state(count: int, limit: int | None) -> str:
+    """'none' without a limit, else 'ok' below it, 'at' on it, 'over' past it."""
+    if limit is None:
+        return "none"
+    if count < limit:
+        return "ok"
+    return "at" if count == limit else "over"
+
+
+def column_counts(board_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Card.column_id, func.count(Card.id))
+        .where(Card.board_id == board_id, Card.archived_at.is_(None))
+        .group_by(Card.column_id)
+    )
+    return dict(rows.all())
+
+
+def lane_counts(board_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Card.lane_id, func.count(Card.id))
+        .join(BoardColumn, BoardColumn.id == Card.column_id)
+        .where(
+            Card.board_id == board_id,
+            Card.archived_at.is_(None),
+            BoardColumn.kind.in_(IN_PROGRESS_KINDS),
+        )
+        .group_by(Card.lane_id)
+    )
+    return dict(rows.all())
+
+
+@dataclass
+class Override:
+    """A hard-with-override limit passed with a reason; recorded as its own event."""
+
+    scope: str  # "column" or "lane"
+    name: str
+    limit: int
+    count: int
+    reason: str
+
+
+def check_room(
+    card: Card | None,
+    column: BoardColumn,
+    lane: Lane,
+    override_reason: str | None = None,
+) -> tuple[list[Override], list[str]]:
+    """Decide whether `card` (None for a new card) may stand in `column` × `lane`.
+
+    Returns the overrides used and the soft limits passed; raises WipLimitReached when a
+    hard limit, or a hard-with-override limit without a reason, would be passed.
+    """
+    overrides: list[Override] = []
+    soft: list[str] = []
+    checks = []
+    if card is None or card.column_id != column.id or card.archived_at is not None:
+        count = column_counts(column.board_id).get(column.id, 0)
+        checks.append(("column", column.name, column.wip_limit, column.wip_policy, count))
+    if lane.wip_limit is not None and column.kind in IN_PROGRESS_KINDS:
+        already_counted = (
+            card is not None
+            and card.archived_at is None
+            and card.lane_id == lane.id
+            and card.column.kind in IN_PROGRESS_KINDS
+        )
+        if not already_counted:
+            count = lane_counts(column.board_id).get(lane.id, 0)
+            checks.append(("lane", lane.name, lane.wip_limit, lane.wip_policy, count))
+
+    for scope, name, limit, policy, count in checks:
+        if limit is None or count + 1 <= limit:
+            continue
+        label = f"{scope.capitalize()} {name!r} is at its WIP limit ({count}/{limit})"
+        if policy == "soft":
+            soft.append(f"{scope}:{name}")
+        elif policy == "hard":
+            raise WipLimitReached(f"{label}; finish or move a card out first.")
+        elif override_reason and override_reason.strip():
+            overrides.append(Override(scope, name, limit, count, override_reason.strip()[:300]))
+        else:
+            raise WipLimitReached(
+                f"{label}; give a reason to override the limit.", needs_reason=True
+            )
+    return overrides, soft

@@ -1,0 +1,93 @@
+"""The append-only event log: every change to a board is one row, numbered per board."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.boards.models import Board
+from app.clock import utcnow
+from app.events.models import Event
+from app.extensions import db
+
+EVENTS_PAGE = 500
+
+
+def lock_board(board: Board) -> Board:
+    """Take the board's write lock for this transaction and refresh it.
+
+    Every command that changes a board calls this first, so WIP checks and sequence numbers
+    are decided one command at a time per board (FOR UPDATE on PostgreSQL; on SQLite the
+    transaction already holds the database's write lock, see app/database.py).
+    """
+    return db.session.execute(
+        select(Board)
+        .where(Board.id == board.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def record_event(
+    board: Board,
+    type: str,
+    *,
+    actor=None,
+    card=None,
+    at: datetime | None = None,
+    from_column=None,
+    to_column=None,
+    from_lane=None,
+    to_lane=None,
+    **data,
+) -> Event:
+    """Append an event with the board's next sequence number (caller holds `lock_board`)."""
+    board.last_seq += 1
+    event = Event(
+        board_id=board.id,
+        seq=board.last_seq,
+        type=type,
+        at=at or utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        card_id=card.id if card is not None else None,
+        from_column_id=from_column.id if from_column is not None else None,
+        to_column_id=to_column.id if to_column is not None else None,
+        from_lane_id=from_lane.id if from_lane is not None else None,
+        to_lane_id=to_lane.id if to_lane is not None else None,
+        data=data,
+    )
+    db.session.add(event)
+    return event
+
+
+def events_since(board: Board, seq: int, limit: int = EVENTS_PAGE) -> list[Event]:
+    """Events after `seq`, in order, at most `limit` of them."""
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.board_id == board.id, Event.seq > seq)
+            .order_by(Event.seq)
+            .limit(limit)
+        )
+    )
+
+
+def card_history(card) -> list[Event]:
+    return list(
+        db.session.scalars(select(Event).where(Event.card_id == card.id).order_by(Event.seq))
+    )
+
+
+def event_as_dict(event: Event, board_key: str, card_key: str | None = None) -> dict:
+    return {
+        "board": board_key,
+        "seq": event.seq,
+        "type": event.type,
+        "at": event.at.isoformat() + "Z",
+        "actor": event.actor.username if event.actor else None,
+        "card": card_key,
+        "from_column": event.from_column_id,
+        "to_column": event.to_column_id,
+        "from_lane": event.from_lane_id,
+        "to_lane": event.to_lane_id,
+        "data": event.data,
+    }

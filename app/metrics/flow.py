@@ -1,0 +1,53 @@
+"""Flow measures the board itself needs (the metrics page builds on these)."""
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.cards.models import Card
+from app.clock import utcnow
+from app.extensions import db
+
+SLE_PERCENTILE = 85
+SLE_WINDOW_DAYS = 90
+SLE_MIN_CARDS = 5
+DAY = 86_400.0
+
+
+def percentile_nearest_rank(values, p: float):
+    """The smallest value such that at least p% of the values are <= it (domain.md)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / DAY
+
+
+def service_level_expectation(board_id: int, now: datetime | None = None) -> float | None:
+    """The 85th percentile of cycle time (days) of cards finished in the last 90 days;
+    None until at least five cards have finished in that window."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Card.started_at, Card.finished_at).where(
+            Card.board_id == board_id,
+            Card.finished_at.is_not(None),
+            Card.started_at.is_not(None),
+            Card.finished_at >= now - timedelta(days=SLE_WINDOW_DAYS),
+        )
+    ).all()
+    cycle_times = [days_between(start, end) for start, end in rows]
+    if len(cycle_times) < SLE_MIN_CARDS:
+        return None
+    return percentile_nearest_rank(cycle_times, SLE_PERCENTILE)
+
+
+def card_age_days(card: Card, now: datetime) -> float | None:
+    """Work item age of a started, unfinished card; None otherwise."""
+    if card.started_at is None or card.finished_at is not None:
+        return None
+    return days_between(card.started_at, now)

@@ -1,0 +1,23 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+
+from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
+from app.boards.models import Board, BoardColumn, BoardMember, Lane
+from app.cards.models import Card, CardLink, ChecklistItem, Comment
+from app.events.models import Event
+
+__all__ = [
+    "ApiToken",
+    "Board",
+    "BoardColumn",
+    "BoardMember",
+    "Card",
+    "CardLink",
+    "ChecklistItem",
+    "Comment",
+    "Event",
+    "Lane",
+    "Team",
+    "TeamMember",
+    "User",
+    "UserSkill",
+]

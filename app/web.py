@@ -1,0 +1,93 @@
+"""What every HTML page shares: error responses, flash fragments and template helpers."""
+
+from flask import current_app, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.boards.models import CLASSES_OF_SERVICE, COLUMN_KINDS, SORT_POLICIES, VALUE_ACTIVITIES
+from app.cards.models import CARD_TYPES, LEVELS
+from app.errors import DomainError
+from app.extensions import db, htmx
+from app.text import render_markdown
+
+ACTIVITY_LABELS = {
+    "plan": "Plan",
+    "improve": "Improve",
+    "engage": "Engage",
+    "design_transition": "Design & transition",
+    "obtain_build": "Obtain/build",
+    "deliver_support": "Deliver & support",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(code: str, message: str, status: int, **details):
+    return jsonify({"error": code, "message": message, **details}), status
+
+
+def flash_response(message: str, status: int, level: str = "error"):
+    """An HTMX answer that puts a message in the page's message area, whatever the target."""
+    response = make_response(render_template("_flash.html", message=message, level=level), status)
+    response.headers["HX-Retarget"] = "#flash"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def error_response(message: str, status: int, code: str, **details):
+    if is_api_request():
+        return api_error(code, message, status, **details)
+    if htmx:
+        return flash_response(message, status)
+    return render_template("error.html", message=message, status=status), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return error_response(error.message, error.status, error.code, **error.details)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = "Your session's security token is missing or expired; reload the page."
+        return error_response(message, 400, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        message = error.description or error.name
+        if error.code == 404:
+            message = "There is nothing at this address."
+        return error_response(message, error.code or 500, error.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        current_app.logger.exception("Unhandled error")
+        return error_response("Something went wrong on our side; nothing was saved.", 500,
+                              "server_error")
+
+
+def format_age(days: float | None) -> str:
+    if days is None:
+        return ""
+    if days < 1:
+        return f"{max(1, round(days * 24))}h"
+    return f"{int(days)}d"
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["age"] = format_age
+    app.jinja_env.globals.update(
+        CARD_TYPES=CARD_TYPES,
+        LEVELS=LEVELS,
+        COLUMN_KINDS=COLUMN_KINDS,
+        SORT_POLICIES=SORT_POLICIES,
+        VALUE_ACTIVITIES=VALUE_ACTIVITIES,
+        ACTIVITY_LABELS=ACTIVITY_LABELS,
+        CLASSES_OF_SERVICE=CLASSES_OF_SERVICE,
+    )
