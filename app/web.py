@@ -74,8 +74,10 @@ def register_error_handlers(app) -> None:
 def format_age(days: float | None) -> str:
     if days is None:
         return ""
+    if days < 1 / 24:
+        return "<1h"
     if days < 1:
-        return f"{max(1, round(days * 24))}h"
+        return f"{round(days * 24)}h"
     return f"{int(days)}d"
 
 

@@ -347,7 +347,9 @@ def remove_lane(board: Board, actor: User, lane: Lane) -> None:
 # --- members -------------------------------------------------------------------------------
 
 
-def set_member(board: Board, actor: User, username: str, role: str) -> BoardMember:
+def set_member(
+    board: Board, actor: User, username: str, role: str, *, at: datetime | None = None
+) -> BoardMember:
     """Add someone to the board or change their role; the last owner cannot step down."""
     require_role(board, actor, "owner")
     board = lock_board(board)
@@ -359,12 +361,12 @@ def set_member(board: Board, actor: User, username: str, role: str) -> BoardMemb
     if member is None:
         member = BoardMember(board_id=board.id, user_id=user.id, role=role)
         db.session.add(member)
-        record_event(board, "member.added", actor=actor, user=user.username, role=role)
+        record_event(board, "member.added", actor=actor, at=at, user=user.username, role=role)
     elif member.role != role:
         if member.role == "owner":
             _ensure_another_owner(board, user)
         member.role = role
-        record_event(board, "member.changed", actor=actor, user=user.username, role=role)
+        record_event(board, "member.changed", actor=actor, at=at, user=user.username, role=role)
     return member
 
 

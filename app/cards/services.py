@@ -154,9 +154,7 @@ def create_card(
         created_at=at,
         column_entered_at=at,
         created_by_id=actor.id,
-        tags=[],
-        required_skills=[],
-        **fields,
+        **{"tags": [], "required_skills": [], **fields},
     )
     board.next_card_number += 1
     apply_flow_dates(card, column, at)
@@ -377,14 +375,15 @@ def links_of(card: Card) -> list[tuple[str, Card, CardLink]]:
 # --- comments ------------------------------------------------------------------------------
 
 
-def add_comment(card: Card, actor: User, body: str) -> Comment:
+def add_comment(card: Card, actor: User, body: str, *, at: datetime | None = None) -> Comment:
     require_role(card.board, actor, "member")
     card = locked_card(card)
     body = clean_text(body, "Comment", COMMENT_MAX)
-    comment = Comment(card=card, author_id=actor.id, body=body)
+    at = at or utcnow()
+    comment = Comment(card=card, author_id=actor.id, body=body, created_at=at)
     db.session.add(comment)
     db.session.flush()
-    record_event(card.board, "card.commented", actor=actor, card=card, comment=comment.id)
+    record_event(card.board, "card.commented", actor=actor, card=card, at=at, comment=comment.id)
     return comment
 
 
