@@ -359,7 +359,7 @@ def set_member(
         raise NotFound(f"There is no user {username!r}.")
     member = db.session.get(BoardMember, (board.id, user.id))
     if member is None:
-        member = BoardMember(board_id=board.id, user_id=user.id, role=role)
+        member = BoardMember(board_id=board.id, user=user, role=role)
         db.session.add(member)
         record_event(board, "member.added", actor=actor, at=at, user=user.username, role=role)
     elif member.role != role:
