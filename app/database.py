@@ -1,12 +1,14 @@
 """Engine behaviour per dialect.
 
-SQLite: WAL and foreign keys on every connection, and every transaction opened with
-BEGIN IMMEDIATE, so two writers queue for the lock instead of failing when one upgrades
-a read snapshot (SQLite's stand-in for PostgreSQL's `SELECT … FOR UPDATE` on the board).
+SQLite: WAL and foreign keys on every connection. Transactions that may write (every
+request but GET/HEAD, every CLI command and script) open with BEGIN IMMEDIATE, so two writers
+queue for the lock instead of one failing when it upgrades a read snapshot: SQLite's stand-in
+for PostgreSQL's `SELECT … FOR UPDATE` on the board. Page reads stay concurrent.
 """
 
 import sqlite3
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -24,7 +26,11 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cursor.close()
 
 
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
 @event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(connection):
+def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")

@@ -25,4 +25,5 @@ def init_login(login) -> None:
     @login.request_loader
     def load_user_from_token(_request) -> User | None:
         token = bearer_token()
-        return user_for_token(token) if token else None
+        read_only = request.method in ("GET", "HEAD", "OPTIONS")
+        return user_for_token(token, read_only=read_only) if token else None

@@ -97,7 +97,7 @@ def create_token(user: User, name: str = "API token") -> str:
     return token
 
 
-def user_for_token(token: str) -> User | None:
+def user_for_token(token: str, *, read_only: bool = False) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     record = db.session.scalar(
@@ -105,7 +105,8 @@ def user_for_token(token: str) -> User | None:
     )
     if record is None:
         return None
-    record.last_used_at = utcnow()
+    if not read_only:  # a read must not write (it would take SQLite's write lock)
+        record.last_used_at = utcnow()
     return record.user
 
 
