@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import config, database  # noqa: F401  (database registers engine hooks)
-from app.extensions import api, csrf, db, htmx, login, migrate
+from app.extensions import csrf, db, htmx, login, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 

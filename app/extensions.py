@@ -1,9 +1,9 @@
 """Extension singletons; `create_app` binds them with `init_app`."""
 
+import flask_smorest
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
-import flask_smorest
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData

@@ -44,6 +44,30 @@ def error_response(message: str, status: int, code: str, **details):
     return render_template("error.html", message=message, status=status), status
 
 
+def invalid_arguments(messages: dict, status: int):
+    """webargs' messages ({location: {field: [message]}}) as one sentence naming a field,
+    with every message per field under "fields"."""
+    problems = {}
+    for location, found in messages.items():
+        if isinstance(found, dict):
+            problems.update(found)
+        else:
+            problems[location] = found
+    field, found = next(iter(problems.items()))
+    while isinstance(found, dict):  # a list item or nested field: {0: ["Not a valid string."]}
+        key, found = next(iter(found.items()))
+        field = f"{field}[{key}]"
+    first = found[0] if isinstance(found, list) and found else str(found)
+    if field in ("json", "_schema"):
+        message = f"The request body is not usable: {first}"
+    else:
+        message = f"Field {field!r}: {first}"
+    if len(problems) > 1:
+        message += f" ({len(problems) - 1} more field(s) listed under 'fields')"
+    code = "invalid" if status == 422 else "bad_request"
+    return api_error(code, message, status, fields=problems)
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -58,6 +82,9 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if is_api_request() and messages:
+            return invalid_arguments(messages, error.code or 422)
         message = error.description or error.name
         if error.code == 404:
             message = "There is nothing at this address."

@@ -107,7 +107,8 @@ def test_script_in_a_title_is_shown_as_text(client, login, team):
 def test_markdown_description_is_sanitised_on_the_card_page(client, login, team):
     board, ann, _ = team
     card = make.card(
-        board, ann, "md", description="**bold** <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+        board, ann, "md",
+        description="**bold** <img src=x onerror=alert(1)> [x](javascript:alert(1))",
     )
     login("ann")
     page = client.get(f"/cards/{card.key}").get_data(as_text=True)

@@ -11,6 +11,7 @@ from app.boards.access import get_board, require_role
 from app.boards.stream_templates import TEMPLATES
 from app.boards.view import CardFilter, board_view
 from app.cards.services import assignable_people, create_card
+from app.errors import Invalid
 from app.extensions import db, htmx
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
@@ -78,8 +79,8 @@ def show(key: str):
 def quick_add(key: str):
     board = get_board(key, current_user, "member")
     form = request.form
-    column = services.find_column(board, form["column"]) if form.get("column") else None
-    lane = services.find_lane(board, form["lane"]) if form.get("lane") else None
+    column = services.find_column(board, form["column"], Invalid) if form.get("column") else None
+    lane = services.find_lane(board, form["lane"], Invalid) if form.get("lane") else None
     card = create_card(
         board, current_user, title=form.get("title", ""), column=column, lane=lane,
         override_reason=form.get("override_reason") or None,

@@ -26,7 +26,7 @@ from app.boards.models import (
 from app.boards.stream_templates import EMPTY_LANES, TEMPLATES
 from app.cards.models import Card
 from app.clock import utcnow
-from app.errors import Invalid, NotFound
+from app.errors import DomainError, Invalid, NotFound
 from app.events.services import lock_board, record_event
 from app.extensions import db
 from app.validation import choice, clean_text, optional_limit
@@ -121,8 +121,11 @@ def active_columns(board: Board) -> list[BoardColumn]:
     )
 
 
-def find_column(board: Board, ref) -> BoardColumn:
-    """A live column of this board, by id (int or digits) or by name (case-insensitive)."""
+def find_column(board: Board, ref, missing: type[DomainError] = NotFound) -> BoardColumn:
+    """A live column of this board, by id (int or digits) or by name (case-insensitive).
+
+    `missing` is raised when there is none: NotFound for a column in the URL, Invalid for
+    one named in a request's fields."""
     columns = active_columns(board)
     if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
         for column in columns:
@@ -132,10 +135,10 @@ def find_column(board: Board, ref) -> BoardColumn:
         for column in columns:
             if column.name.lower() == ref.strip().lower():
                 return column
-    raise NotFound(f"Board {board.key} has no column {ref!r}.")
+    raise missing(f"Board {board.key} has no column {ref!r}.")
 
 
-def find_lane(board: Board, ref) -> Lane:
+def find_lane(board: Board, ref, missing: type[DomainError] = NotFound) -> Lane:
     lanes = board_lanes(board)
     if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
         for lane in lanes:
@@ -145,7 +148,7 @@ def find_lane(board: Board, ref) -> Lane:
         for lane in lanes:
             if lane.name.lower() == ref.strip().lower():
                 return lane
-    raise NotFound(f"Board {board.key} has no lane {ref!r}.")
+    raise missing(f"Board {board.key} has no lane {ref!r}.")
 
 
 def board_lanes(board: Board) -> list[Lane]:
@@ -223,6 +226,7 @@ def add_column(board: Board, actor: User, *, position: int | None = None, **valu
 
 def update_column(board: Board, actor: User, column: BoardColumn, **values) -> BoardColumn:
     require_role(board, actor, "owner")
+    _own(board, column)
     board = lock_board(board)
     fields = _column_fields(values)
     if "name" in fields:
@@ -237,6 +241,7 @@ def update_column(board: Board, actor: User, column: BoardColumn, **values) -> B
 
 def move_column(board: Board, actor: User, column: BoardColumn, position: int) -> None:
     require_role(board, actor, "owner")
+    _own(board, column)
     board = lock_board(board)
     columns = [c for c in active_columns(board) if c.id != column.id]
     position = max(0, min(int(position), len(columns)))
@@ -250,6 +255,7 @@ def move_column(board: Board, actor: User, column: BoardColumn, position: int) -
 def remove_column(board: Board, actor: User, column: BoardColumn) -> None:
     """Remove a column; refused while cards stand in it. Kept in the database for the history."""
     require_role(board, actor, "owner")
+    _own(board, column)
     board = lock_board(board)
     waiting = db.session.scalar(
         select(func.count(Card.id)).where(Card.column_id == column.id, Card.archived_at.is_(None))
@@ -262,6 +268,13 @@ def remove_column(board: Board, actor: User, column: BoardColumn) -> None:
     remaining = [c for c in active_columns(board) if c.id != column.id]
     _renumber(remaining)
     record_event(board, "column.removed", actor=actor, from_column=column, name=column.name)
+
+
+def _own(board: Board, item) -> None:
+    """Columns and lanes are changed only through their own board."""
+    if item.board_id != board.id:
+        what = "column" if isinstance(item, BoardColumn) else "lane"
+        raise NotFound(f"Board {board.key} has no {what} {item.name!r}.")
 
 
 def _renumber(items) -> None:
@@ -305,6 +318,7 @@ def add_lane(board: Board, actor: User, **values) -> Lane:
 
 def update_lane(board: Board, actor: User, lane: Lane, **values) -> Lane:
     require_role(board, actor, "owner")
+    _own(board, lane)
     board = lock_board(board)
     fields = _lane_fields(values)
     if "name" in fields:
@@ -319,6 +333,7 @@ def update_lane(board: Board, actor: User, lane: Lane, **values) -> Lane:
 
 def move_lane(board: Board, actor: User, lane: Lane, position: int) -> None:
     require_role(board, actor, "owner")
+    _own(board, lane)
     board = lock_board(board)
     lanes = [item for item in board_lanes(board) if item.id != lane.id]
     lanes.insert(max(0, min(int(position), len(lanes))), lane)
@@ -327,8 +342,10 @@ def move_lane(board: Board, actor: User, lane: Lane, position: int) -> None:
 
 
 def remove_lane(board: Board, actor: User, lane: Lane) -> None:
-    """Delete a lane that never held a card; a board keeps at least one lane."""
+    """Delete a lane that holds no cards, archived ones included (their history names it);
+    a board keeps at least one lane."""
     require_role(board, actor, "owner")
+    _own(board, lane)
     board = lock_board(board)
     if len(board_lanes(board)) == 1:
         raise Invalid("A board needs at least one lane.")
@@ -354,7 +371,9 @@ def set_member(
     require_role(board, actor, "owner")
     board = lock_board(board)
     role = choice(role, ROLES, "Role")
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    user = db.session.scalar(
+        select(User).where(User.username == (username or "").strip().lower())
+    )
     if user is None:
         raise NotFound(f"There is no user {username!r}.")
     member = db.session.get(BoardMember, (board.id, user.id))
@@ -373,6 +392,7 @@ def set_member(
 def remove_member(board: Board, actor: User, username: str) -> None:
     require_role(board, actor, "owner")
     board = lock_board(board)
+    username = (username or "").strip().lower()
     user = db.session.scalar(select(User).where(User.username == username))
     member = db.session.get(BoardMember, (board.id, user.id)) if user else None
     if member is None:

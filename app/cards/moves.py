@@ -106,9 +106,11 @@ def record_overrides(board, actor, card, overrides: list[Override], at) -> None:
 
 def apply_flow_dates(card: Card, column: BoardColumn, at: datetime) -> None:
     """Started on first entering the commitment point or later; finished on entering done."""
-    start = commitment_point(card.board)
-    if card.started_at is None and start is not None and column.position >= start.position:
-        card.started_at = at
+    if card.started_at is None:
+        with db.session.no_autoflush:  # flushing the half-moved card would bump its version twice
+            start = commitment_point(card.board)
+        if start is not None and column.position >= start.position:
+            card.started_at = at
     if column.kind == "done":
         if card.finished_at is None:
             card.finished_at = at

@@ -9,7 +9,7 @@ from app.boards.routes import render_board
 from app.boards.services import active_columns, board_lanes, find_column, find_lane
 from app.cards import services
 from app.cards.moves import move_card
-from app.errors import DomainError, StaleVersion, WipLimitReached
+from app.errors import DomainError, Invalid, StaleVersion, WipLimitReached
 from app.events.services import card_history
 from app.extensions import db, htmx
 
@@ -212,8 +212,8 @@ def move(card_key: str):
     card = services.get_card(card_key, current_user, "member")
     board, form = card.board, request.form
     try:
-        column = find_column(board, form.get("column", ""))
-        lane = find_lane(board, form["lane"]) if form.get("lane") else None
+        column = find_column(board, form.get("column", ""), Invalid)
+        lane = find_lane(board, form["lane"], Invalid) if form.get("lane") else None
         move_card(
             card, current_user, column=column, lane=lane, position=form.get("position"),
             version=form.get("version"), override_reason=form.get("override_reason") or None,

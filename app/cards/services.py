@@ -326,11 +326,10 @@ def link_cards(card: Card, actor: User, kind: str, other_key: str) -> CardLink:
         raise Invalid("A card cannot be linked to itself.")
     source, target = (other, card) if kind == "blocked_by" else (card, other)
     kind = "blocks" if kind == "blocked_by" else kind
-    exists = db.session.scalar(
-        select(CardLink.id).where(
-            CardLink.source_id == source.id, CardLink.target_id == target.id, CardLink.kind == kind
-        )
-    )
+    same_pair = (CardLink.source_id == source.id) & (CardLink.target_id == target.id)
+    if kind == "relates":  # symmetric: B relates A is the same link as A relates B
+        same_pair |= (CardLink.source_id == target.id) & (CardLink.target_id == source.id)
+    exists = db.session.scalar(select(CardLink.id).where(same_pair, CardLink.kind == kind))
     if exists:
         raise Invalid(f"{source.key} already {kind} {target.key}.")
     link = CardLink(source=source, target=target, kind=kind)

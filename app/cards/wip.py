@@ -48,6 +48,14 @@ def lane_counts(board_id: int) -> dict[int, int]:
     return dict(rows.all())
 
 
+def _count(*conditions) -> int:
+    return db.session.scalar(
+        select(func.count(Card.id))
+        .join(BoardColumn, BoardColumn.id == Card.column_id)
+        .where(Card.archived_at.is_(None), *conditions)
+    )
+
+
 @dataclass
 class Override:
     """A hard-with-override limit passed with a reason; recorded as its own event."""
@@ -73,8 +81,9 @@ def check_room(
     overrides: list[Override] = []
     soft: list[str] = []
     checks = []
-    if card is None or card.column_id != column.id or card.archived_at is not None:
-        count = column_counts(column.board_id).get(column.id, 0)
+    entering = card is None or card.column_id != column.id or card.archived_at is not None
+    if entering and column.wip_limit is not None:
+        count = _count(Card.column_id == column.id)
         checks.append(("column", column.name, column.wip_limit, column.wip_policy, count))
     if lane.wip_limit is not None and column.kind in IN_PROGRESS_KINDS:
         already_counted = (
@@ -84,7 +93,7 @@ def check_room(
             and card.column.kind in IN_PROGRESS_KINDS
         )
         if not already_counted:
-            count = lane_counts(column.board_id).get(lane.id, 0)
+            count = _count(Card.lane_id == lane.id, BoardColumn.kind.in_(IN_PROGRESS_KINDS))
             checks.append(("lane", lane.name, lane.wip_limit, lane.wip_policy, count))
 
     for scope, name, limit, policy, count in checks:

@@ -94,8 +94,8 @@ def test_keyboard_moves_a_focused_card_between_columns(live_server, new_page, te
 
 def test_move_to_dialog_and_override_reason(live_server, new_page, team_board, live_app):
     with live_app.app_context():
-        from app.boards.access import get_board
         from app.accounts.services import user_by_username
+        from app.boards.access import get_board
 
         ann = user_by_username("ann")
         board = get_board("SIM", ann)

@@ -1,0 +1,79 @@
+"""Benchmarks: `python -m bench` measures and prints figures against their targets.
+
+Figures only; nothing here asserts a timing (tests never do). Each benchmark builds its own
+throwaway database and stays within a few seconds.
+"""
+
+import contextlib
+import io
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import flask_migrate
+
+from app import create_app
+from app.metrics.flow import percentile_nearest_rank
+
+PG_ADMIN_URL = os.environ.get(
+    "PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass
+class Figure:
+    """One row of the results table."""
+
+    name: str
+    target: str
+    measured: str
+    detail: str = ""
+    met: bool | None = None  # None: no target, or not measured
+
+    @property
+    def verdict(self) -> str:
+        return {True: "ok", False: "MISSED", None: "-"}[self.met]
+
+
+def migrated_app(database_url: str):
+    """An app on a fresh database, migrated the way `flask db upgrade` does it."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    with app.app_context(), contextlib.redirect_stderr(io.StringIO()):  # Alembic's INFO lines
+        flask_migrate.upgrade()
+    return app
+
+
+def timed(action, *, budget: float, at_least: int, at_most: int) -> list[float]:
+    """Seconds per call of `action` after one warm-up call: at least `at_least` calls, then
+    more while within budget."""
+    action()
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget
+    while len(samples) < at_most and (len(samples) < at_least or time.perf_counter() < deadline):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples), percentile_nearest_rank(samples, 95)
+
+
+def print_table(figures: list[Figure]) -> None:
+    headers = ("Benchmark", "Target", "Measured", "Detail", "Result")
+    rows = [(f.name, f.target, f.measured, f.detail, f.verdict) for f in figures]
+    widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
+    line = "  ".join("-" * width for width in widths)
+    print(line)
+    for row in (headers, None, *rows):
+        if row is None:
+            print(line)
+            continue
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(line)
