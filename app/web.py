@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.boards.models import CLASSES_OF_SERVICE, COLUMN_KINDS, SORT_POLICIES, VALUE_ACTIVITIES
+from app.boards.view import DONE_SHOWN_DAYS, DONE_SHOWN_PER_CELL
 from app.cards.models import CARD_TYPES, LEVELS
 from app.errors import DomainError
 from app.extensions import db, htmx
@@ -98,6 +99,19 @@ def register_error_handlers(app) -> None:
                               "server_error")
 
 
+TYPE_CODES = {
+    "incident": "INC",
+    "service_request": "SR",
+    "change": "CHG",
+    "problem": "PRB",
+    "defect": "DEF",
+    "feature": "FEAT",
+    "improvement": "IMP",
+    "experiment": "EXP",
+    "toil": "TOIL",
+}
+
+
 def format_age(days: float | None) -> str:
     if days is None:
         return ""
@@ -118,5 +132,8 @@ def register_template_helpers(app) -> None:
         SORT_POLICIES=SORT_POLICIES,
         VALUE_ACTIVITIES=VALUE_ACTIVITIES,
         ACTIVITY_LABELS=ACTIVITY_LABELS,
+        TYPE_CODES=TYPE_CODES,
         CLASSES_OF_SERVICE=CLASSES_OF_SERVICE,
+        DONE_SHOWN_DAYS=DONE_SHOWN_DAYS,
+        DONE_SHOWN_PER_CELL=DONE_SHOWN_PER_CELL,
     )

@@ -256,3 +256,25 @@ def test_block_and_unblock_from_the_card(client, login, team):
     assert unblocked.status_code == 200
     db.session.refresh(card)
     assert not card.blocked
+
+
+def test_done_column_shows_recent_finishes_and_counts_the_rest(client, login, team):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    board, ann, _ = team
+    done = make.column(board, "Done")
+    long_ago = utcnow() - timedelta(days=30)
+    for number in range(3):
+        old = make.card(board, ann, f"finished long ago {number}", at=long_ago)
+        move_card(old, ann, column=done, at=long_ago)
+    fresh = make.card(board, ann, "finished today")
+    move_card(fresh, ann, column=done)
+    db.session.commit()
+    login("ann")
+    page = client.get("/boards/SIM").get_data(as_text=True)
+    assert "finished today" in page
+    assert "finished long ago" not in page
+    assert "+ 3 finished earlier" in page
+    assert 'data-testid="wip-' in page and ">4</span>" in page  # the counter still counts all

@@ -1,7 +1,7 @@
 """What the board page shows: columns × lanes of ordered cards, WIP states, ages and filters."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,6 +16,9 @@ from app.extensions import db
 from app.metrics.flow import card_age_days, service_level_expectation
 
 FILTER_KEYS = ("q", "owner", "type", "tag", "priority", "lane", "blocked")
+# A done column shows recent finishes only; the rest stay in the history and the metrics.
+DONE_SHOWN_DAYS = 7
+DONE_SHOWN_PER_CELL = 8
 
 
 @dataclass
@@ -104,9 +107,13 @@ class BoardView:
     shown: int = 0
     total: int = 0
     tags: list[str] = field(default_factory=list)
+    earlier_done: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def cell(self, column_id: int, lane_id: int) -> list[CardView]:
         return self.cells.get((column_id, lane_id), [])
+
+    def hidden_in(self, column_id: int, lane_id: int) -> int:
+        return self.earlier_done.get((column_id, lane_id), 0)
 
 
 def board_view(
@@ -144,8 +151,13 @@ def board_view(
 
     policy_of = {c.id: c.sort_policy for c in columns}
     cells = {}
+    earlier_done = {}
     shown = 0
     for (column_id, lane_id), group in grouped.items():
+        if kind_of.get(column_id) == "done":
+            group, earlier = _recent_finishes(group, now)
+            if earlier:
+                earlier_done[(column_id, lane_id)] = earlier
         ordered = order_cards(policy_of.get(column_id, "manual"), group, now, sle)
         views = []
         for card in ordered:
@@ -187,4 +199,16 @@ def board_view(
         shown=shown,
         total=len(cards),
         tags=sorted(tags),
+        earlier_done=earlier_done,
     )
+
+
+def _recent_finishes(cards: list[Card], now: datetime) -> tuple[list[Card], int]:
+    """A done cell's latest finishes (last week, a handful at most) and how many are left out."""
+    since = now - timedelta(days=DONE_SHOWN_DAYS)
+    recent = sorted(
+        (c for c in cards if (c.finished_at or c.column_entered_at) >= since),
+        key=lambda c: c.finished_at or c.column_entered_at,
+        reverse=True,
+    )[:DONE_SHOWN_PER_CELL]
+    return recent, len(cards) - len(recent)
