@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.accounts.services import create_token, create_user, user_by_username
+from app.accounts.services import create_team, create_token, create_user, user_by_username
 from app.errors import DomainError
 from app.extensions import db
 
@@ -43,6 +43,18 @@ def register_cli(app) -> None:
         except DomainError as error:
             _fail(error.message)
         click.echo(token)
+
+    @app.cli.command("create-team")
+    @click.argument("name")
+    @click.argument("usernames", nargs=-1)
+    def create_team_command(name, usernames):
+        """Create a team of existing users (add it to a board from the board's settings)."""
+        try:
+            team = create_team(name, [user_by_username(u) for u in usernames])
+            db.session.commit()
+        except DomainError as error:
+            _fail(error.message)
+        click.echo(f"Created team {team.name} with {len(team.members)} member(s).")
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when any user exists already.")

@@ -91,3 +91,18 @@ def test_create_token_for_unknown_user_fails_with_a_sentence(runner):
     assert result.stderr == "Error: There is no user 'ghost'.\n"
     assert result.stdout == ""
     assert db.session.scalar(select(func.count(ApiToken.id))) == 0
+
+
+def test_create_team_of_existing_users(runner):
+    from app.accounts.models import Team
+
+    runner.invoke(args=["create-user", "tia", "--password", "long-enough"])
+    runner.invoke(args=["create-user", "tom", "--password", "long-enough"])
+    result = runner.invoke(args=["create-team", "Network", "tia", "tom"])
+    assert result.exit_code == 0, result.output
+    assert "2 member(s)" in result.output
+    team = db.session.scalar(select(Team).where(Team.name == "Network"))
+    assert sorted(m.user.username for m in team.members) == ["tia", "tom"]
+    unknown = runner.invoke(args=["create-team", "Ghosts", "nobody"])
+    assert unknown.exit_code == 1
+    assert "no user" in unknown.output

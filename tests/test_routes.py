@@ -278,3 +278,33 @@ def test_done_column_shows_recent_finishes_and_counts_the_rest(client, login, te
     assert "finished long ago" not in page
     assert "+ 3 finished earlier" in page
     assert 'data-testid="wip-' in page and ">4</span>" in page  # the counter still counts all
+
+
+def test_archived_cards_are_listed_and_can_be_restored(client, login, team):
+    from app.cards.services import archive_card
+
+    board, ann, _ = team
+    card = make.card(board, ann, "old duplicate")
+    archive_card(card, ann)
+    db.session.commit()
+    login("bob")
+    assert "old duplicate" not in client.get("/boards/SIM").get_data(as_text=True)
+    listing = client.get("/boards/SIM/archived").get_data(as_text=True)
+    assert "old duplicate" in listing and "Restore" in listing
+    restored = client.post(f"/cards/{card.key}/restore")
+    assert restored.status_code == 302
+    assert "old duplicate" in client.get("/boards/SIM").get_data(as_text=True)
+
+
+def test_owner_adds_a_whole_team_to_the_board(client, login, team):
+    from app.accounts.services import create_team, user_by_username
+
+    create_team("Network", [user_by_username("olga"), user_by_username("bob")])
+    db.session.commit()
+    login("ann")
+    response = client.post("/boards/SIM/teams", data={"team": "Network", "role": "member"},
+                           headers=HX)
+    assert response.status_code == 200
+    assert "added olga" in response.get_data(as_text=True)
+    login("olga")
+    assert client.get("/boards/SIM").status_code == 200

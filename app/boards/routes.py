@@ -10,7 +10,7 @@ from app.boards import services
 from app.boards.access import get_board, require_role
 from app.boards.stream_templates import TEMPLATES
 from app.boards.view import CardFilter, board_view
-from app.cards.services import assignable_people, create_card
+from app.cards.services import archived_cards, assignable_people, create_card
 from app.errors import Invalid
 from app.extensions import db, htmx
 
@@ -99,6 +99,7 @@ def render_settings(board, message: str | None = None):
         lanes=services.board_lanes(board),
         members=services.members_of(board),
         commitment=services.commitment_point(board),
+        teams=services.all_teams(),
     )
     if htmx:
         html = render_template("boards/_settings.html", **context)
@@ -223,6 +224,27 @@ def set_member(key: str):
         board, current_user, request.form.get("username", ""), request.form.get("role", "member")
     )
     return settings_done(board, f"{member.user.username} is now a {member.role}.")
+
+
+@bp.post("/<key>/teams")
+@login_required
+def add_team(key: str):
+    board = get_board(key, current_user, "owner")
+    team = request.form.get("team", "")
+    added = services.add_team(board, current_user, team, request.form.get("role", "member"))
+    who = ", ".join(added) if added else "nobody new (all were members already)"
+    return settings_done(board, f"Team {team}: added {who}.")
+
+
+@bp.get("/<key>/archived")
+@login_required
+def archived(key: str):
+    """Archived cards, newest first: out of the flow, never out of the history."""
+    board = get_board(key, current_user)
+    return render_template(
+        "boards/archived.html", board=board, cards=archived_cards(board),
+        role=require_role(board, current_user),
+    )
 
 
 @bp.post("/<key>/members/<username>/delete")

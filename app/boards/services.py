@@ -389,6 +389,22 @@ def set_member(
     return member
 
 
+def add_team(board: Board, actor: User, team_name: str, role: str = "member") -> list[str]:
+    """Give every member of a team `role` on the board (existing roles are kept); returns the
+    usernames added."""
+    require_role(board, actor, "owner")
+    team = db.session.scalar(select(Team).where(Team.name == (team_name or "").strip()))
+    if team is None:
+        raise NotFound(f"There is no team {team_name!r}.")
+    choice(role, ROLES, "Role")
+    added = []
+    for membership in team.members:
+        if db.session.get(BoardMember, (board.id, membership.user_id)) is None:
+            set_member(board, actor, membership.user.username, role)
+            added.append(membership.user.username)
+    return added
+
+
 def remove_member(board: Board, actor: User, username: str) -> None:
     require_role(board, actor, "owner")
     board = lock_board(board)
@@ -413,6 +429,10 @@ def _ensure_another_owner(board: Board, leaving: User) -> None:
     )
     if not owners:
         raise Invalid(f"{board.key} needs another owner before {leaving.username} steps down.")
+
+
+def all_teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
 
 
 def members_of(board: Board) -> list[BoardMember]:

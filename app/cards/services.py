@@ -386,6 +386,16 @@ def add_comment(card: Card, actor: User, body: str, *, at: datetime | None = Non
     return comment
 
 
+def archived_cards(board: Board) -> list[Card]:
+    return list(
+        db.session.scalars(
+            select(Card)
+            .where(Card.board_id == board.id, Card.archived_at.is_not(None))
+            .order_by(Card.archived_at.desc())
+        )
+    )
+
+
 def assignable_people(board: Board) -> list[User]:
     """Members who may own the board's cards (not viewers)."""
     return list(
