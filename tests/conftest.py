@@ -5,11 +5,12 @@ import os
 import re
 import shutil
 import uuid
+from contextlib import contextmanager
 
 import flask_migrate
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
@@ -62,12 +63,10 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway database for this run, migrated once, dropped at the end."""
-    from sqlalchemy import create_engine
-
-    name = f"swarmboard_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def throwaway_postgres(prefix: str):
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -75,15 +74,23 @@ def postgres_url():
     except Exception as error:  # noqa: BLE001  (any connection failure means: no PostgreSQL)
         admin.dispose()
         skip_or_fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    app = make_app(url)
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway database for this run, migrated once, dropped at the end."""
+    with throwaway_postgres("swarmboard_test") as url:
+        app = make_app(url)
+        with app.app_context():
+            flask_migrate.upgrade()
+            db.engine.dispose()
+        yield url
 
 
 def _truncate_all(app):
@@ -115,6 +122,18 @@ def app(database_url):
         if database_url.startswith("postgresql"):
             _truncate_all(app)
         db.engine.dispose()
+
+
+@pytest.fixture
+def simple(app):
+    """A simple board SIM (To do · Doing (3, soft) · Done) owned by ann, with bob a member."""
+    from tests import factories as make
+
+    ann = make.user("ann")
+    bob = make.user("bob")
+    board = make.board(ann, "simple", key="SIM")
+    make.member(board, bob)
+    return board, ann, bob
 
 
 @pytest.fixture

@@ -33,16 +33,6 @@ from app.extensions import db
 from tests import factories as make
 
 
-@pytest.fixture
-def simple(app):
-    """A simple board (To do · Doing · Done) owned by ann, with bob as a member."""
-    ann = make.user("ann")
-    bob = make.user("bob")
-    board = make.board(ann, "simple", key="SIM")
-    make.member(board, bob)
-    return board, ann, bob
-
-
 def column_names(board):
     return [c.name for c in active_columns(board)]
 

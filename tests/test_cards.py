@@ -37,16 +37,6 @@ from tests import factories as make
 T0 = datetime(2026, 3, 2, 9, 0)
 
 
-@pytest.fixture
-def simple(app):
-    """A simple board (To do · Doing (3, soft) · Done) owned by ann, with bob as a member."""
-    ann = make.user("ann")
-    bob = make.user("bob")
-    board = make.board(ann, "simple", key="SIM")
-    make.member(board, bob)
-    return board, ann, bob
-
-
 def events_of(card):
     return db.session.scalars(
         select(Event).where(Event.card_id == card.id).order_by(Event.seq)

@@ -1,15 +1,14 @@
 """Migrations build the schema the models describe, from an empty database, both ways."""
 
-import uuid
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from app.extensions import db
-from tests.conftest import PG_ADMIN_URL, make_app, skip_or_fail
+from tests.conftest import make_app, throwaway_postgres
 
 
 @pytest.fixture(
@@ -20,18 +19,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    name = f"swarmboard_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001  (any connection failure means: no PostgreSQL)
-        admin.dispose()
-        skip_or_fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres("swarmboard_migrate") as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,16 +12,6 @@ from app.extensions import db
 from tests import factories as make
 
 
-@pytest.fixture
-def simple(app):
-    """A simple board (To do · Doing (3, soft) · Done) owned by ann, with bob as a member."""
-    ann = make.user("ann")
-    bob = make.user("bob")
-    board = make.board(ann, "simple", key="SIM")
-    make.member(board, bob)
-    return board, ann, bob
-
-
 def limit(board, actor, name, wip_limit, policy):
     update_column(board, actor, make.column(board, name), wip_limit=wip_limit, wip_policy=policy)
     db.session.commit()

@@ -126,29 +126,22 @@ def find_column(board: Board, ref, missing: type[DomainError] = NotFound) -> Boa
 
     `missing` is raised when there is none: NotFound for a column in the URL, Invalid for
     one named in a request's fields."""
-    columns = active_columns(board)
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        for column in columns:
-            if column.id == int(ref):
-                return column
-    if isinstance(ref, str):
-        for column in columns:
-            if column.name.lower() == ref.strip().lower():
-                return column
-    raise missing(f"Board {board.key} has no column {ref!r}.")
+    return _find(active_columns(board), ref, missing, f"Board {board.key} has no column {ref!r}.")
 
 
 def find_lane(board: Board, ref, missing: type[DomainError] = NotFound) -> Lane:
-    lanes = board_lanes(board)
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        for lane in lanes:
-            if lane.id == int(ref):
-                return lane
-    if isinstance(ref, str):
-        for lane in lanes:
-            if lane.name.lower() == ref.strip().lower():
-                return lane
-    raise missing(f"Board {board.key} has no lane {ref!r}.")
+    """A lane of this board, by id or name, like `find_column`."""
+    return _find(board_lanes(board), ref, missing, f"Board {board.key} has no lane {ref!r}.")
+
+
+def _find(items, ref, missing: type[DomainError], message: str):
+    by_id = isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit())
+    for item in items:
+        if (by_id and item.id == int(ref)) or (
+            isinstance(ref, str) and item.name.lower() == ref.strip().lower()
+        ):
+            return item
+    raise missing(message)
 
 
 def board_lanes(board: Board) -> list[Lane]:
@@ -231,9 +224,7 @@ def update_column(board: Board, actor: User, column: BoardColumn, **values) -> B
     fields = _column_fields(values)
     if "name" in fields:
         _check_unique_name(board, fields["name"], BoardColumn, exclude_id=column.id)
-    changes = {k: v for k, v in fields.items() if getattr(column, k) != v}
-    for name, value in changes.items():
-        setattr(column, name, value)
+    changes = _apply(column, fields)
     if changes:
         record_event(board, "column.updated", actor=actor, to_column=column, changes=changes)
     return column
@@ -268,6 +259,14 @@ def remove_column(board: Board, actor: User, column: BoardColumn) -> None:
     remaining = [c for c in active_columns(board) if c.id != column.id]
     _renumber(remaining)
     record_event(board, "column.removed", actor=actor, from_column=column, name=column.name)
+
+
+def _apply(item, fields: dict) -> dict:
+    """Set the fields that differ; return them (the event's `changes`)."""
+    changes = {name: value for name, value in fields.items() if getattr(item, name) != value}
+    for name, value in changes.items():
+        setattr(item, name, value)
+    return changes
 
 
 def _own(board: Board, item) -> None:
@@ -323,9 +322,7 @@ def update_lane(board: Board, actor: User, lane: Lane, **values) -> Lane:
     fields = _lane_fields(values)
     if "name" in fields:
         _check_unique_name(board, fields["name"], Lane, exclude_id=lane.id)
-    changes = {k: v for k, v in fields.items() if getattr(lane, k) != v}
-    for name, value in changes.items():
-        setattr(lane, name, value)
+    changes = _apply(lane, fields)
     if changes:
         record_event(board, "lane.updated", actor=actor, lane=lane.id, changes=changes)
     return lane
