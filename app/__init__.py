@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.boards.routes import bp as boards_bp
     from app.cards.routes import bp as cards_bp
     from app.cli import register_cli
+    from app.realtime import init_realtime
     from app.web import register_error_handlers, register_template_helpers
 
     auth.init_login(login)
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(boards_bp)
     app.register_blueprint(cards_bp)
     init_api(app)
+    init_realtime(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)

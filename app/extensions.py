@@ -4,6 +4,7 @@ import flask_smorest
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -36,3 +37,5 @@ login = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
 api = Api()
+# async_mode is always set explicitly in create_app (never auto-picked): see app/realtime.
+socketio = SocketIO()

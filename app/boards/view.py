@@ -3,14 +3,14 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.boards.models import Board, BoardColumn, Lane
 from app.boards.services import active_columns, board_lanes, commitment_point
 from app.cards.models import Card
 from app.cards.ordering import is_escalated, order_cards
-from app.cards.wip import IN_PROGRESS_KINDS, wip_state
+from app.cards.wip import column_counts, lane_counts, wip_state
 from app.clock import utcnow
 from app.extensions import db
 from app.metrics.flow import card_age_days, service_level_expectation
@@ -98,6 +98,7 @@ class LaneView:
 @dataclass
 class BoardView:
     board: Board
+    seq: int
     columns: list[ColumnView]
     lanes: list[LaneView]
     cells: dict[tuple[int, int], list[CardView]]
@@ -121,34 +122,43 @@ def board_view(
     card_filter: CardFilter | None = None,
     me_username: str | None = None,
     now: datetime | None = None,
+    only_cells: set[tuple[int, int]] | None = None,
 ) -> BoardView:
-    """Build the board page's model. WIP counts ignore the filter: a limit is about the
-    real work in the column, not what the viewer chose to see."""
+    """Build the board page's model (or, with `only_cells`, the model of those cells and every
+    header, for a push). WIP counts ignore the filter: a limit is about the real work in the
+    column, not what the viewer chose to see."""
+    # The sequence number is read first, so the view shows at least what `seq` claims.
+    seq = db.session.scalar(select(Board.last_seq).where(Board.id == board.id))
     now = now or utcnow()
     card_filter = card_filter or CardFilter()
     columns = active_columns(board)
     lanes = board_lanes(board)
-    cards = db.session.scalars(
+    query = (
         select(Card)
         .where(Card.board_id == board.id, Card.archived_at.is_(None))
         .options(selectinload(Card.owner))
-    ).all()
+    )
+    if only_cells is not None:
+        if not only_cells:
+            query = query.where(false())
+        else:
+            query = query.where(
+                or_(*(and_(Card.column_id == c, Card.lane_id == ln) for c, ln in only_cells))
+            )
+    cards = db.session.scalars(query).all()
     sle = service_level_expectation(board.id, now)
     start = commitment_point(board)
-    kind_of = {c.id: c.kind for c in columns}
+    column_count = column_counts(board.id)
+    lane_count = lane_counts(board.id)
 
-    column_count: dict[int, int] = {}
-    lane_count: dict[int, int] = {}
     grouped: dict[tuple[int, int], list[Card]] = {}
     tags: set[str] = set()
     for card in cards:
-        column_count[card.column_id] = column_count.get(card.column_id, 0) + 1
-        if kind_of.get(card.column_id) in IN_PROGRESS_KINDS:
-            lane_count[card.lane_id] = lane_count.get(card.lane_id, 0) + 1
         tags.update(card.tags)
         if card_filter.matches(card, me_username):
             grouped.setdefault((card.column_id, card.lane_id), []).append(card)
 
+    kind_of = {c.id: c.kind for c in columns}
     policy_of = {c.id: c.sort_policy for c in columns}
     cells = {}
     earlier_done = {}
@@ -175,6 +185,7 @@ def board_view(
 
     return BoardView(
         board=board,
+        seq=seq,
         columns=[
             ColumnView(
                 column=c,
@@ -197,7 +208,7 @@ def board_view(
         now=now,
         filter=card_filter,
         shown=shown,
-        total=len(cards),
+        total=sum(column_count.get(c.id, 0) for c in columns),
         tags=sorted(tags),
         earlier_done=earlier_done,
     )

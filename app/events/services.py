@@ -8,6 +8,7 @@ from app.boards.models import Board
 from app.clock import utcnow
 from app.events.models import Event
 from app.extensions import db
+from app.realtime.publish import note_event
 
 EVENTS_PAGE = 500
 
@@ -56,6 +57,7 @@ def record_event(
         data=data,
     )
     db.session.add(event)
+    note_event(db.session, board, event)
     return event
 
 

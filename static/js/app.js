@@ -30,7 +30,7 @@
 
   // Messages fade after a while; errors stay until the next one or a click.
   document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.detail.target.id !== "flash") return;
+    if (!event.detail.target || event.detail.target.id !== "flash") return;
     event.detail.target.querySelectorAll(".flash-success, .flash-info").forEach((el) => {
       setTimeout(() => el.remove(), 5000);
     });

@@ -1,0 +1,28 @@
+"""Live board: Socket.IO rooms per board, pushes after commit, catch-up and presence."""
+
+from app.extensions import socketio
+from app.realtime.presence import make_presence
+
+ASYNC_MODES = ("threading", "gevent", "eventlet")
+MAX_MESSAGE_BYTES = 64 * 1024  # larger socket messages are refused
+
+
+def init_realtime(app) -> None:
+    from app.realtime import sockets  # noqa: F401  (registers the handlers)
+    from app.realtime.routes import bp
+
+    mode = app.config["SOCKETIO_ASYNC_MODE"]
+    if mode not in ASYNC_MODES:
+        raise RuntimeError(f"SOCKETIO_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}.")
+    socketio.init_app(
+        app,
+        async_mode=mode,
+        message_queue=app.config.get("REDIS_URL"),
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        ping_interval=20,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+    )
+    app.extensions["sb_presence"] = make_presence(app.config.get("REDIS_URL"))
+    app.register_blueprint(bp)

@@ -1,0 +1,76 @@
+"""Push after commit. Events recorded in a transaction are rendered just before it commits and
+broadcast to their board's room once it has; a rollback drops them, so no view ever sees a
+change that did not happen. Works the same in one process or, through Redis, in several."""
+
+from contextlib import contextmanager, nullcontext
+
+from flask import current_app, has_request_context
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from app.extensions import socketio
+
+PENDING = "sb_pending_events"
+READY = "sb_ready_pushes"
+MUTED = "sb_pushes_muted"
+
+
+def room(board_key: str) -> str:
+    return f"board:{board_key}"
+
+
+def note_event(session: Session, board, event) -> None:
+    """Called by record_event: remember the event for this transaction's push."""
+    if not session.info.get(MUTED):
+        session.info.setdefault(PENDING, []).append((board, event))
+
+
+@contextmanager
+def muted(session: Session):
+    """No pushes for bulk writes nobody watches (seeding the demo's history)."""
+    session.info[MUTED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(MUTED, None)
+        session.info.pop(PENDING, None)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _render_pushes(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    from app.realtime.payloads import board_messages
+
+    session.flush()
+    by_board: dict[int, tuple] = {}
+    for board, event in pending:
+        by_board.setdefault(board.id, (board, []))[1].append(event)
+    # Rendering needs a request for url_for; commands and scripts borrow a neutral one.
+    context = nullcontext() if has_request_context() else current_app.test_request_context("/")
+    ready = []
+    with context:
+        for board, events in by_board.values():
+            events.sort(key=lambda e: e.seq)
+            try:
+                messages = board_messages(board, events)
+            except Exception:  # a push must never cost the change itself: views re-fetch
+                current_app.logger.exception("Rendering the push for %s failed", board.key)
+                messages = [{"board": board.key, "seq": events[-1].seq, "type": events[-1].type,
+                             "refresh": True}]
+            ready.append((room(board.key), messages))
+    session.info[READY] = ready
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _send_pushes(session: Session) -> None:
+    for board_room, messages in session.info.pop(READY, []):
+        for message in messages:
+            socketio.emit("board_event", message, to=board_room)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_pushes(session: Session) -> None:
+    session.info.pop(PENDING, None)
+    session.info.pop(READY, None)

@@ -1,0 +1,39 @@
+"""Catch-up over HTTP: what a view missed since a sequence number, as the same fragments a push
+carries. Used after a reconnect and, when no socket can connect, by polling."""
+
+from flask import Blueprint, request
+from flask_login import current_user, login_required
+
+from app.boards.access import get_board
+from app.errors import Invalid
+from app.events.services import events_since
+from app.realtime.payloads import board_messages
+
+bp = Blueprint("realtime", __name__)
+
+CATCH_UP_LIMIT = 200  # past this many events a view re-fetches the whole board instead
+
+
+@bp.get("/boards/<key>/live")
+@login_required
+def catch_up(key: str):
+    board = get_board(key, current_user)
+    raw = request.args.get("since", "")
+    if not raw.isdigit():
+        raise Invalid('"since" must be a sequence number (a whole number, 0 or more).')
+    since = int(raw)
+    latest = board.last_seq
+    if since > latest:
+        return {"board": board.key, "seq": latest, "refresh": True, "events": []}
+    events = events_since(board, since, limit=CATCH_UP_LIMIT + 1)
+    if len(events) > CATCH_UP_LIMIT:
+        return {"board": board.key, "seq": latest, "refresh": True, "events": []}
+    messages = board_messages(board, events)
+    last = messages[-1] if messages else {}
+    return {
+        "board": board.key,
+        "seq": messages[-1]["seq"] if messages else since,
+        "html": last.get("html", ""),
+        "refresh": bool(last.get("refresh")),
+        "events": messages,
+    }

@@ -1,0 +1,151 @@
+"""The Socket.IO contract: connect (session or API token), `join` a board, receive
+`board_event`s; `catch_up`, `leave` and `editing`. Permissions are checked on connect and on
+every join; bad input gets an `error` event (and a refusing acknowledgement), and a socket that
+keeps sending it is disconnected. Everyone else is served as before."""
+
+from flask import current_app, request, session
+from flask_login import current_user
+from flask_socketio import disconnect, emit, join_room, leave_room
+
+from app.accounts.models import User
+from app.accounts.services import user_for_token
+from app.boards.access import get_board
+from app.cards.services import get_card
+from app.errors import DomainError, Invalid
+from app.events.services import EVENTS_PAGE, event_as_dict, events_since
+from app.extensions import db, socketio
+from app.realtime.payloads import card_key
+from app.realtime.publish import room
+
+USER_KEY = "sb_socket_user"
+MAX_ERRORS = 20
+_errors: dict[str, int] = {}
+
+
+def presence():
+    return current_app.extensions["sb_presence"]
+
+
+def socket_user() -> User | None:
+    user_id = session.get(USER_KEY)
+    return db.session.get(User, user_id) if user_id else None
+
+
+def refuse(message: str) -> dict:
+    """Tell the socket what was wrong; disconnect one that keeps at it."""
+    sid = request.sid
+    _errors[sid] = _errors.get(sid, 0) + 1
+    emit("error", {"error": message})
+    if _errors[sid] > MAX_ERRORS:
+        disconnect()
+    return {"ok": False, "error": message}
+
+
+def board_key_in(data) -> str:
+    if not isinstance(data, dict) or not isinstance(data.get("board"), str) or not data["board"]:
+        raise Invalid('This event needs a payload like {"board": "<KEY>"}.')
+    return data["board"].upper()
+
+
+def person(user: User) -> dict:
+    return {"username": user.username, "name": user.display_name, "initials": user.initials}
+
+
+def announce_presence(board_key: str) -> None:
+    emit("presence", {"board": board_key, "viewers": presence().viewers(board_key)},
+         to=room(board_key))
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        user = user_for_token(token, read_only=True)
+        if user is None:
+            raise ConnectionRefusedError("That API token is not valid.")
+    elif current_user.is_authenticated:
+        user = current_user._get_current_object()
+    else:
+        raise ConnectionRefusedError("Log in, or connect with auth={'token': '<API token>'}.")
+    session[USER_KEY] = user.id
+
+
+@socketio.on("join")
+def on_join(data=None):
+    user = socket_user()
+    try:
+        board = get_board(board_key_in(data), user)
+    except DomainError as error:
+        return refuse(error.message)
+    join_room(room(board.key))
+    presence().join(board.key, request.sid, person(user))
+    announce_presence(board.key)
+    return {"ok": True, "seq": board.last_seq}
+
+
+@socketio.on("leave")
+def on_leave(data=None):
+    try:
+        key = board_key_in(data)
+    except DomainError as error:
+        return refuse(error.message)
+    leave_room(room(key))
+    presence().leave(key, request.sid)
+    announce_presence(key)
+    return {"ok": True}
+
+
+@socketio.on("catch_up")
+def on_catch_up(data=None):
+    """The events after `since`, for a client that knows where it stopped."""
+    user = socket_user()
+    try:
+        board = get_board(board_key_in(data), user)
+        since = data.get("since")
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise Invalid('"since" must be a sequence number (a whole number, 0 or more).')
+        if since > board.last_seq:
+            raise Invalid(f"Sequence number {since} is ahead of {board.key}'s latest, "
+                          f"{board.last_seq}; reload the board.")
+    except DomainError as error:
+        return refuse(error.message)
+    events = events_since(board, since)
+    return {
+        "ok": True,
+        "seq": board.last_seq,
+        "more": len(events) == EVENTS_PAGE,
+        "events": [event_as_dict(e, board.key, card_key(board, e)) for e in events],
+    }
+
+
+@socketio.on("editing")
+def on_editing(data=None):
+    """Someone opened (or closed) a card for editing: the board's other views show it."""
+    user = socket_user()
+    if not isinstance(data, dict) or not isinstance(data.get("card"), str):
+        return refuse('"editing" needs {"card": "<CARD KEY>", "editing": true|false}.')
+    try:
+        card = get_card(data["card"], user)
+    except DomainError as error:
+        return refuse(error.message)
+    emit(
+        "editing",
+        {"board": card.board.key, "card": card.key, "editing": bool(data.get("editing")),
+         **person(user)},
+        to=room(card.board.key),
+        include_self=False,
+    )
+    return {"ok": True}
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    _errors.pop(request.sid, None)
+    for key in presence().boards_of(request.sid):
+        presence().leave(key, request.sid)
+        announce_presence(key)
+
+
+@socketio.on("*")
+def on_unknown(event, *_args):
+    return refuse(f"Unknown event {event!r}; see the README for the event contract.")
