@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,postgres,redis]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,redis,serve]'
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
