@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test quicktest lint format bench clean
+.PHONY: run serve serve-cluster test quicktest lint format bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Swarmboard needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -17,9 +17,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[serve]'
+	@touch $@ $(VENV)/.installed
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,postgres,redis,serve]'
-	@touch $@ $(VENV)/.installed
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-serve
 
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
@@ -29,6 +33,30 @@ run: $(VENV)/.installed
 	@echo "  Log in as: alice / swarmboard-demo   (other demo people: bob, carol, dan, erin, viewer)"
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn, one gevent-websocket worker per process (Socket.IO keeps each client's
+# state in the process it connected to). PROCESSES=N runs N processes on ports PORT, PORT+1, ...
+# that must share DATABASE_URL and REDIS_URL (the message queue that carries every push to every
+# process); the load balancer in front needs sticky sessions, or clients on websocket transport.
+# Processes on several machines also need one SECRET_KEY in the environment.
+PROCESSES ?= 1
+WORKER_CONNECTIONS ?= 4000
+GUNICORN := $(BIN)/gunicorn --worker-class geventwebsocket.gunicorn.workers.GeventWebSocketWorker \
+	--workers 1 --worker-connections $(WORKER_CONNECTIONS)
+serve serve-cluster: PORT := $(if $(filter file,$(origin PORT)),8000,$(PORT))
+serve-cluster: PROCESSES := $(if $(filter file,$(origin PROCESSES)),2,$(PROCESSES))
+
+serve serve-cluster: $(VENV)/.installed-serve
+	@if [ "$(PROCESSES)" -gt 1 ] && [ -z "$$REDIS_URL" ]; then \
+		echo "PROCESSES=$(PROCESSES) needs REDIS_URL (e.g. redis://127.0.0.1:6379/0): without a message queue a change reaches only the clients of the process that made it." >&2; \
+		exit 2; fi
+	$(FLASK) db upgrade
+	@echo "  Swarmboard serves $(PROCESSES) process(es) from http://$(HOST):$(PORT)"
+	@trap 'kill $$pids 2>/dev/null; wait' INT TERM; pids=""; \
+	for i in $$(seq 0 $$(($(PROCESSES) - 1))); do \
+		SOCKETIO_ASYNC_MODE=gevent $(GUNICORN) --bind $(HOST):$$(($(PORT) + i)) wsgi:app & \
+		pids="$$pids $$!"; \
+	done; wait
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench

@@ -7,9 +7,8 @@ request that changes something must send the CSRF token (X-CSRFToken), as our pa
 from flask import abort, g, request
 from flask_login import current_user
 
-from app.accounts.auth import bearer_token
+from app.accounts.auth import bearer_token, token_user
 from app.accounts.models import User
-from app.accounts.services import user_for_token
 from app.extensions import csrf
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -17,10 +16,9 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 def authenticate_request() -> None:
     """Run before every API view: settle the caller or answer 401."""
-    token = bearer_token()
-    if token:
+    if bearer_token():
         # A token given is the identity asked for, even alongside a session cookie.
-        user = user_for_token(token)
+        user = token_user()
         if user is None:
             abort(401, "That API token is unknown or has been revoked.")
     elif current_user.is_authenticated:

@@ -150,9 +150,11 @@ def board_lanes(board: Board) -> list[Lane]:
     )
 
 
-def commitment_point(board: Board) -> BoardColumn | None:
-    """The first non-backlog column: entering it (or anything after it) starts a card."""
-    return next((c for c in active_columns(board) if c.kind != "backlog"), None)
+def commitment_point(board: Board, columns: list[BoardColumn] | None = None) -> BoardColumn | None:
+    """The first non-backlog column: entering it (or anything after it) starts a card.
+    `columns`, the board's live columns in order, when the caller has them already."""
+    columns = active_columns(board) if columns is None else columns
+    return next((c for c in columns if c.kind != "backlog"), None)
 
 
 def _check_unique_name(board: Board, name: str, model, exclude_id: int | None = None):

@@ -147,7 +147,7 @@ def board_view(
             )
     cards = db.session.scalars(query).all()
     sle = service_level_expectation(board.id, now)
-    start = commitment_point(board)
+    start = commitment_point(board, columns)
     column_count = column_counts(board.id)
     lane_count = lane_counts(board.id)
 

@@ -18,6 +18,7 @@ def init_realtime(app) -> None:
         app,
         async_mode=mode,
         message_queue=app.config.get("REDIS_URL"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         ping_interval=20,
         ping_timeout=20,

@@ -4,7 +4,8 @@ change that did not happen. Works the same in one process or, through Redis, in 
 
 from contextlib import contextmanager, nullcontext
 
-from flask import current_app, has_request_context
+from engineio.exceptions import SocketIsClosedError
+from flask import current_app, has_request_context, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -12,11 +13,22 @@ from app.extensions import socketio
 
 PENDING = "sb_pending_events"
 READY = "sb_ready_pushes"
+SKIP = "sb_push_skip_sid"
 MUTED = "sb_pushes_muted"
 
 
 def room(board_key: str) -> str:
     return f"board:{board_key}"
+
+
+def emit_to_room(event: str, message: dict, board_room: str, skip_sid=None) -> None:
+    """Send to everyone in a board's room. In threading mode a viewer's socket can close between
+    the room lookup and the send; that must not fail the request or join that is sending (the
+    room's other views notice the gap on their next event and catch up)."""
+    try:
+        socketio.emit(event, message, to=board_room, skip_sid=skip_sid)
+    except SocketIsClosedError:
+        current_app.logger.info("A viewer of %s left during a broadcast", board_room)
 
 
 def note_event(session: Session, board, event) -> None:
@@ -61,16 +73,21 @@ def _render_pushes(session: Session) -> None:
                              "refresh": True}]
             ready.append((room(board.key), messages))
     session.info[READY] = ready
+    # A page whose request is answered with the board sends its socket id: its echo would only
+    # race that answer (and steal the focus or undo a form reset the answer brings).
+    session.info[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _send_pushes(session: Session) -> None:
+    skip = session.info.pop(SKIP, None)
     for board_room, messages in session.info.pop(READY, []):
         for message in messages:
-            socketio.emit("board_event", message, to=board_room)
+            emit_to_room("board_event", message, board_room, skip_sid=skip)
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_pushes(session: Session) -> None:
     session.info.pop(PENDING, None)
     session.info.pop(READY, None)
+    session.info.pop(SKIP, None)

@@ -15,7 +15,7 @@ from app.errors import DomainError, Invalid
 from app.events.services import EVENTS_PAGE, event_as_dict, events_since
 from app.extensions import db, socketio
 from app.realtime.payloads import card_key
-from app.realtime.publish import room
+from app.realtime.publish import emit_to_room, room
 
 USER_KEY = "sb_socket_user"
 MAX_ERRORS = 20
@@ -52,15 +52,15 @@ def person(user: User) -> dict:
 
 
 def announce_presence(board_key: str) -> None:
-    emit("presence", {"board": board_key, "viewers": presence().viewers(board_key)},
-         to=room(board_key))
+    emit_to_room("presence", {"board": board_key, "viewers": presence().viewers(board_key)},
+                 room(board_key))
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
-        user = user_for_token(token, read_only=True)
+        user = user_for_token(token, read_only=True) if isinstance(token, str) else None
         if user is None:
             raise ConnectionRefusedError("That API token is not valid.")
     elif current_user.is_authenticated:

@@ -119,6 +119,17 @@
     socket.on("connect_error", () => { setConnectionState("polling"); startPolling(); });
   }
 
+  // A request answered with the board brings our own change; the server leaves this socket out
+  // of its push, so the echo cannot land first and steal focus or undo the answer's form reset.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const target = event.detail.target;
+    if (socket && socket.connected && target && target.id === "board") {
+      event.detail.headers["X-Socket-Id"] = socket.id;
+    }
+  });
+  // That answer never came: ask for what we missed.
+  document.addEventListener("htmx:sendError", () => { if (board()) catchUp(); });
+
   // A board swapped in by our own request may be older than what pushes already showed.
   document.addEventListener("htmx:beforeSwap", () => { if (board()) seqBeforeSwap = applied(); });
   document.addEventListener("htmx:afterSettle", () => {
