@@ -545,3 +545,21 @@ def test_editing_a_card_one_may_not_see_is_refused(connect, simple):
     malformed = olga.emit("editing", "SIM-1", callback=True)
     assert malformed["ok"] is False and '"editing" needs' in malformed["error"]
     assert received(other, "editing") == []
+
+
+def test_a_commit_nobody_watches_is_not_rendered_but_says_catch_up(app, simple):
+    """No viewer, no HTML rendered; a view that joins meanwhile is told to catch up."""
+    from app.events.services import events_since
+    from app.realtime.payloads import board_messages
+
+    board, ann, bob = simple
+    card = make.card(board, ann, "unwatched")
+    move_card(card, bob, column=make.column(board, "Doing"))
+    db.session.commit()
+    last = events_since(board, board.last_seq - 1)
+    unrendered = board_messages(board, last, render=False)
+    assert unrendered[-1]["catch_up"] is True and "html" not in unrendered[-1]
+    with app.test_request_context("/"):
+        rendered = board_messages(board, last)
+    assert f'id="card-{card.key}"' in rendered[-1]["html"]
+    assert "catch_up" not in rendered[-1]

@@ -58,15 +58,20 @@ def card_key(board: Board, event: Event) -> str | None:
     return f"{board.key}-{db.session.get(Card, event.card_id).number}"
 
 
-def board_messages(board: Board, events: list[Event]) -> list[dict]:
+def board_messages(board: Board, events: list[Event], render: bool = True) -> list[dict]:
     """One `board_event` message per event, in order; the last carries the HTML (or asks for
-    a refresh), since it brings a view from before the first to after the last."""
+    a refresh), since it brings a view from before the first to after the last.
+
+    With `render` off (nobody was watching) it says `catch_up` instead: a view that joined
+    meanwhile fetches the HTML rather than missing it."""
     messages = [event_as_dict(e, board.key, card_key(board, e)) for e in events]
     if not messages:
         return messages
     cells, reshaped = touched_cells(events)
     if reshaped:
         messages[-1]["refresh"] = True
-    elif cells:
+    elif cells and render:
         messages[-1]["html"] = board_update_html(board, cells)
+    elif cells:
+        messages[-1]["catch_up"] = True
     return messages

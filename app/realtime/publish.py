@@ -65,8 +65,10 @@ def _render_pushes(session: Session) -> None:
     with context:
         for board, events in by_board.values():
             events.sort(key=lambda e: e.seq)
+            # HTML is rendered once per commit for all viewers, and only if there are any.
+            watched = bool(current_app.extensions["sb_presence"].viewers(board.key))
             try:
-                messages = board_messages(board, events)
+                messages = board_messages(board, events, render=watched)
             except Exception:  # a push must never cost the change itself: views re-fetch
                 current_app.logger.exception("Rendering the push for %s failed", board.key)
                 messages = [{"board": board.key, "seq": events[-1].seq, "type": events[-1].type,

@@ -31,6 +31,7 @@
     const have = applied();
     if (message.seq <= have) return;              // our own echo, or a replay: nothing to do
     if (message.seq > have + 1) { catchUp(); return; }
+    if (message.catch_up) { catchUp(); return; }   // sent unrendered: fetch what it changed
     if (message.html || message.refresh) applyUpdate(message.seq, message.html, message.refresh);
     else setApplied(message.seq);                  // the commit's last message brings the HTML
   }
