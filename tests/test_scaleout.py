@@ -4,7 +4,6 @@ either, with the board's new sequence number; an oversized message costs only it
 
 import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from app.extensions import db
 from app.realtime import MAX_MESSAGE_BYTES
 from tests import factories as make
 from tests.conftest import make_app, skip_or_fail, throwaway_postgres
+from tests.servers import free_port, log_tail, wait_until_serving
 
 pytestmark = pytest.mark.postgres
 
@@ -44,12 +44,6 @@ app = create_app()
 socketio.run(app, host="127.0.0.1", port=int(sys.argv[1]), use_reloader=False,
              log_output=False, allow_unsafe_werkzeug=True)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def require_redis() -> None:
@@ -70,25 +64,10 @@ class Server:
     log: Path
 
     def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
+        return log_tail(self.log)
 
     def wait_until_serving(self) -> None:
-        deadline = time.monotonic() + BOOT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"server {self.name} exited with {self.process.returncode}:\n"
-                    f"{self.log_tail()}"
-                )
-            try:
-                if requests.get(f"{self.base}/login", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(
-            f"server {self.name} did not answer within {BOOT_SECONDS} s:\n" f"{self.log_tail()}"
-        )
+        wait_until_serving(f"server {self.name}", self.base, self.process, self.log, BOOT_SECONDS)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -3,11 +3,9 @@ made over HTTP to a python-socketio client connected over the websocket transpor
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,31 +16,12 @@ from app.accounts.services import create_token
 from app.extensions import db
 from tests import factories as make
 from tests.conftest import make_app
+from tests.servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
 BOOT_SECONDS = 10
 WAIT_SECONDS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + BOOT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(f"{base}/login", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer within {BOOT_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture
@@ -82,7 +61,7 @@ def served_board(tmp_path, sqlite_template, request):
 
     request.addfinalizer(stop)
     base = f"http://127.0.0.1:{port}"
-    wait_until_serving(base, process, log)
+    wait_until_serving("gunicorn", base, process, log, BOOT_SECONDS)
     return base, token, card_key
 
 

@@ -1,0 +1,35 @@
+"""Helpers for tests that start real server processes."""
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def log_tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+def wait_until_serving(name: str, base: str, process: subprocess.Popen, log: Path,
+                       seconds: float) -> None:
+    """Until the server answers /login; fail with its log if it exits or stays silent."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log_tail(log)}")
+        try:
+            if requests.get(f"{base}/login", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{name} did not answer within {seconds} s:\n{log_tail(log)}")
