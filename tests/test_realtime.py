@@ -563,3 +563,19 @@ def test_a_commit_nobody_watches_is_not_rendered_but_says_catch_up(app, simple):
         rendered = board_messages(board, last)
     assert f'id="card-{card.key}"' in rendered[-1]["html"]
     assert "catch_up" not in rendered[-1]
+
+
+def test_removing_a_member_cuts_their_live_view_and_they_cannot_rejoin(connect, simple):
+    from app.boards.services import remove_member
+
+    board, ann, bob = simple
+    watcher = joined(connect, ann, board.key)
+    removed = joined(connect, bob, board.key)
+    remove_member(board, ann, "bob")
+    db.session.commit()
+    assert not removed.is_connected(), "the removed member's socket is disconnected"
+    make.card(board, ann, "after bob left")
+    assert [m["type"] for m in received(watcher)][-1] == "card.created"
+    again = connect(token_for(bob))
+    ack = again.emit("join", {"board": board.key}, callback=True)
+    assert ack["ok"] is False and "no board" in ack["error"]

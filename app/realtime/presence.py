@@ -20,6 +20,10 @@ class MemoryPresence:
     def viewers(self, board_key: str) -> list[dict]:
         return _unique(self._boards.get(board_key, {}).values())
 
+    def sids_of(self, board_key: str, username: str) -> list[str]:
+        people = self._boards.get(board_key, {})
+        return [sid for sid, person in people.items() if person["username"] == username]
+
 
 class RedisPresence:
     """One hash per board (sid → person); entries expire if a process dies without leaving."""
@@ -51,6 +55,13 @@ class RedisPresence:
     def viewers(self, board_key: str) -> list[dict]:
         values = self._redis.hvals(f"sb:presence:{board_key}")
         return _unique(json.loads(value) for value in values)
+
+    def sids_of(self, board_key: str, username: str) -> list[str]:
+        people = self._redis.hgetall(f"sb:presence:{board_key}")
+        return [
+            sid.decode() for sid, person in people.items()
+            if json.loads(person)["username"] == username
+        ]
 
 
 def _unique(people) -> list[dict]:

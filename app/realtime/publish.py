@@ -86,6 +86,17 @@ def _send_pushes(session: Session) -> None:
     for board_room, messages in session.info.pop(READY, []):
         for message in messages:
             emit_to_room("board_event", message, board_room, skip_sid=skip)
+            if message["type"] == "member.removed":
+                evict(message["board"], message["data"]["user"])
+
+
+def evict(board_key: str, username: str) -> None:
+    """Someone removed from a board loses its live view at once: their sockets there are
+    disconnected (in any process, through the message queue); rejoining is then refused."""
+    presence = current_app.extensions["sb_presence"]
+    for sid in presence.sids_of(board_key, username):
+        presence.leave(board_key, sid)
+        socketio.server.disconnect(sid, namespace="/")
 
 
 @sa_event.listens_for(Session, "after_rollback")

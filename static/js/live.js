@@ -43,6 +43,7 @@
       const response = await fetch(`${board().dataset.liveUrl}?since=${applied()}`,
                                    { headers: { Accept: "application/json" } });
       if (response.status === 401 || response.redirected) { window.location.reload(); return; }
+      if (response.status === 403 || response.status === 404) { lostAccess(); return; }
       if (!response.ok) return;
       const update = await response.json();
       if (update.refresh) refreshBoard();
@@ -53,6 +54,17 @@
     } finally {
       catchingUp = false;
     }
+  }
+
+  // Removed from the board: stop asking, and say why the board no longer changes.
+  function lostAccess() {
+    stopPolling();
+    if (socket) socket.disconnect();
+    setConnectionState("offline");
+    const badge = document.getElementById("live-state");
+    if (badge) badge.title = "You no longer have access to this board";
+    const flash = document.getElementById("flash");
+    if (flash) flash.innerHTML = '<div class="flash flash-error" role="alert">You no longer have access to this board.</div>';
   }
 
   function startPolling() {
