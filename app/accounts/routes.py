@@ -9,9 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.services import authenticate, create_token, revoke_token, tokens_of
 from app.boards.access import boards_for
-from app.boards.models import BoardColumn
 from app.cards.models import Card
-from app.cards.wip import IN_PROGRESS_KINDS
+from app.cards.wip import board_counts
 from app.clock import utcnow
 from app.extensions import db
 from app.metrics.flow import card_age_days
@@ -49,18 +48,7 @@ def home():
     """My work: the boards I belong to and the cards I own across them."""
     boards = boards_for(current_user)
     board_ids = [board.id for board, _role in boards]
-    in_progress = dict(
-        db.session.execute(
-            select(Card.board_id, db.func.count(Card.id))
-            .join(BoardColumn, BoardColumn.id == Card.column_id)
-            .where(
-                Card.board_id.in_(board_ids),
-                Card.archived_at.is_(None),
-                BoardColumn.kind.in_(IN_PROGRESS_KINDS),
-            )
-            .group_by(Card.board_id)
-        ).all()
-    )
+    in_progress = board_counts(board_ids)
     mine = db.session.scalars(
         select(Card)
         .where(

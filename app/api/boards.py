@@ -2,7 +2,6 @@
 service and commits only once it has succeeded."""
 
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from app.api.auth import api_user, authenticate_request
 from app.api.schemas import (
@@ -23,10 +22,9 @@ from app.api.schemas import (
 from app.boards import services
 from app.boards.access import board_role, boards_for, get_board
 from app.boards.view import board_view
-from app.cards.models import Card
 from app.cards.services import create_card
 from app.errors import Invalid
-from app.events.services import event_as_dict, events_since
+from app.events.services import events_as_dicts, events_since
 from app.extensions import db
 
 blp = Blueprint(
@@ -148,18 +146,10 @@ def list_events(query, key: str):
     """The board's changes after sequence number `since`, oldest first, a page at a time."""
     board = get_board(key, api_user())
     events = events_since(board, query["since"])
-    keys = card_keys(board.key, {event.card_id for event in events if event.card_id})
     return {
         "board": board.key,
         "last_seq": board.last_seq,
         "more": bool(events) and events[-1].seq < board.last_seq,
-        "events": [event_as_dict(e, board.key, keys.get(e.card_id)) for e in events],
+        "events": events_as_dicts(board, events),
     }
 
-
-def card_keys(board_key: str, card_ids: set[int]) -> dict[int, str]:
-    """Card keys for the cards an event page mentions, in one query."""
-    if not card_ids:
-        return {}
-    rows = db.session.execute(select(Card.id, Card.number).where(Card.id.in_(card_ids)))
-    return {card_id: f"{board_key}-{number}" for card_id, number in rows}

@@ -70,7 +70,6 @@ def show(key: str):
         view=view,
         role=role,
         people=assignable_people(board),
-        members=services.members_of(board),
     )
 
 

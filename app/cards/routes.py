@@ -16,18 +16,21 @@ from app.extensions import db, htmx
 bp = Blueprint("cards", __name__, url_prefix="/cards")
 
 
-def render_detail(card, *, status: int = 200, message: str | None = None, level="success"):
+def detail_context(card) -> dict:
+    """What the card detail (page, dialog or HTMX answer) shows."""
     role = require_role(card.board, current_user)
-    context = dict(
+    return dict(
         card=card,
         role=role,
         can_edit=role in ("member", "owner"),
         links=services.links_of(card),
         history=card_history(card),
         people=services.assignable_people(card.board),
-        columns=active_columns(card.board),
-        lanes=board_lanes(card.board),
     )
+
+
+def render_detail(card, *, status: int = 200, message: str | None = None, level="success"):
+    context = detail_context(card)
     if not htmx:
         return render_template("cards/detail.html", **context), status
     html = render_template("cards/_detail.html", **context)
@@ -57,13 +60,7 @@ def card_action(card, change, message: str):
 def show(card_key: str):
     card = services.get_card(card_key, current_user)
     if htmx and htmx.target == "modal":
-        role = require_role(card.board, current_user)
-        return render_template(
-            "cards/_detail_dialog.html", card=card, role=role,
-            can_edit=role in ("member", "owner"), links=services.links_of(card),
-            history=card_history(card), people=services.assignable_people(card.board),
-            columns=active_columns(card.board), lanes=board_lanes(card.board),
-        )
+        return render_template("cards/_detail_dialog.html", **detail_context(card))
     return render_detail(card)
 
 

@@ -25,35 +25,35 @@ def wip_state(count: int, limit: int | None) -> str:
     return "at" if count == limit else "over"
 
 
-def column_counts(board_id: int) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Card.column_id, func.count(Card.id))
-        .where(Card.board_id == board_id, Card.archived_at.is_(None))
-        .group_by(Card.column_id)
+def column_counts(board_id: int, column_id: int | None = None) -> dict[int, int]:
+    """Cards per column (every lane, archived ones aside); one column's when given."""
+    only = () if column_id is None else (Card.column_id == column_id,)
+    return _counted(Card.column_id, Card.board_id == board_id, *only)
+
+
+def lane_counts(board_id: int, lane_id: int | None = None) -> dict[int, int]:
+    """Cards per lane in queue and active columns; one lane's when given."""
+    only = () if lane_id is None else (Card.lane_id == lane_id,)
+    return _counted(
+        Card.lane_id, Card.board_id == board_id, BoardColumn.kind.in_(IN_PROGRESS_KINDS), *only
     )
-    return dict(rows.all())
 
 
-def lane_counts(board_id: int) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Card.lane_id, func.count(Card.id))
-        .join(BoardColumn, BoardColumn.id == Card.column_id)
-        .where(
-            Card.board_id == board_id,
-            Card.archived_at.is_(None),
-            BoardColumn.kind.in_(IN_PROGRESS_KINDS),
-        )
-        .group_by(Card.lane_id)
+def board_counts(board_ids: list[int]) -> dict[int, int]:
+    """Cards in progress (queue and active columns) per board."""
+    return _counted(
+        Card.board_id, Card.board_id.in_(board_ids), BoardColumn.kind.in_(IN_PROGRESS_KINDS)
     )
-    return dict(rows.all())
 
 
-def _count(*conditions) -> int:
-    return db.session.scalar(
-        select(func.count(Card.id))
+def _counted(key, *conditions) -> dict[int, int]:
+    rows = db.session.execute(
+        select(key, func.count(Card.id))
         .join(BoardColumn, BoardColumn.id == Card.column_id)
         .where(Card.archived_at.is_(None), *conditions)
+        .group_by(key)
     )
+    return dict(rows.all())
 
 
 @dataclass
@@ -83,7 +83,7 @@ def check_room(
     checks = []
     entering = card is None or card.column_id != column.id or card.archived_at is not None
     if entering and column.wip_limit is not None:
-        count = _count(Card.column_id == column.id)
+        count = column_counts(column.board_id, column.id).get(column.id, 0)
         checks.append(("column", column.name, column.wip_limit, column.wip_policy, count))
     if lane.wip_limit is not None and column.kind in IN_PROGRESS_KINDS:
         already_counted = (
@@ -93,7 +93,7 @@ def check_room(
             and card.column.kind in IN_PROGRESS_KINDS
         )
         if not already_counted:
-            count = _count(Card.lane_id == lane.id, BoardColumn.kind.in_(IN_PROGRESS_KINDS))
+            count = lane_counts(column.board_id, lane.id).get(lane.id, 0)
             checks.append(("lane", lane.name, lane.wip_limit, lane.wip_policy, count))
 
     for scope, name, limit, policy, count in checks:

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.boards.models import Board
+from app.cards.models import Card
 from app.clock import utcnow
 from app.events.models import Event
 from app.extensions import db
@@ -77,6 +78,18 @@ def card_history(card) -> list[Event]:
     return list(
         db.session.scalars(select(Event).where(Event.card_id == card.id).order_by(Event.seq))
     )
+
+
+def events_as_dicts(board: Board, events: list[Event]) -> list[dict]:
+    """Events as the API and the socket contract give them, with card keys (one query)."""
+    card_ids = {event.card_id for event in events if event.card_id}
+    numbers = dict(
+        db.session.execute(select(Card.id, Card.number).where(Card.id.in_(card_ids))).all()
+    ) if card_ids else {}
+    return [
+        event_as_dict(e, board.key, f"{board.key}-{numbers[e.card_id]}" if e.card_id else None)
+        for e in events
+    ]
 
 
 def event_as_dict(event: Event, board_key: str, card_key: str | None = None) -> dict:

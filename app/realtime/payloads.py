@@ -11,7 +11,7 @@ from app.boards.models import Board
 from app.boards.view import board_view
 from app.cards.models import Card
 from app.events.models import Event
-from app.events.services import event_as_dict
+from app.events.services import events_as_dicts
 from app.extensions import db
 
 SHAPE_EVENTS = ("board.", "column.", "lane.")
@@ -52,19 +52,13 @@ def board_update_html(board: Board, cells: set[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def card_key(board: Board, event: Event) -> str | None:
-    if event.card_id is None:
-        return None
-    return f"{board.key}-{db.session.get(Card, event.card_id).number}"
-
-
 def board_messages(board: Board, events: list[Event], render: bool = True) -> list[dict]:
     """One `board_event` message per event, in order; the last carries the HTML (or asks for
     a refresh), since it brings a view from before the first to after the last.
 
     With `render` off (nobody was watching) it says `catch_up` instead: a view that joined
     meanwhile fetches the HTML rather than missing it."""
-    messages = [event_as_dict(e, board.key, card_key(board, e)) for e in events]
+    messages = events_as_dicts(board, events)
     if not messages:
         return messages
     cells, reshaped = touched_cells(events)

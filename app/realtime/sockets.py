@@ -12,9 +12,8 @@ from app.accounts.services import user_for_token
 from app.boards.access import get_board
 from app.cards.services import get_card
 from app.errors import DomainError, Invalid
-from app.events.services import EVENTS_PAGE, event_as_dict, events_since
+from app.events.services import EVENTS_PAGE, events_as_dicts, events_since
 from app.extensions import db, socketio
-from app.realtime.payloads import card_key
 from app.realtime.publish import emit_to_room, room
 
 USER_KEY = "sb_socket_user"
@@ -114,7 +113,7 @@ def on_catch_up(data=None):
         "ok": True,
         "seq": board.last_seq,
         "more": len(events) == EVENTS_PAGE,
-        "events": [event_as_dict(e, board.key, card_key(board, e)) for e in events],
+        "events": events_as_dicts(board, events),
     }
 
 
