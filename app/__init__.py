@@ -34,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.boards.routes import bp as boards_bp
     from app.cards.routes import bp as cards_bp
     from app.cli import register_cli
+    from app.history.routes import bp as history_bp
+    from app.metrics.routes import bp as metrics_bp
     from app.realtime import init_realtime
     from app.web import register_error_handlers, register_template_helpers
 
@@ -41,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(boards_bp)
     app.register_blueprint(cards_bp)
+    app.register_blueprint(metrics_bp)
+    app.register_blueprint(history_bp)
     init_api(app)
     init_realtime(app)
     register_error_handlers(app)

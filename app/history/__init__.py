@@ -1,0 +1,1 @@
+"""History import and export in ActionableAgile's CSV format."""

@@ -1,0 +1,5 @@
+"""History import (upload) and export (download) pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("history", __name__)
