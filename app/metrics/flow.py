@@ -1,7 +1,7 @@
 """Flow measures the board itself needs (the metrics page builds on these)."""
 
-import math
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 from sqlalchemy import select
 
@@ -20,8 +20,9 @@ def percentile_nearest_rank(values, p: float):
     ordered = sorted(values)
     if not ordered:
         return None
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
+    # ceil(p * n / 100) in exact arithmetic: 0.85 * 20 must be rank 17, not 17.000000000000004.
+    rank = max(1, -(-Fraction(p) * len(ordered) // 100))
+    return ordered[int(rank) - 1]
 
 
 def days_between(start: datetime, end: datetime) -> float:
