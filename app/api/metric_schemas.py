@@ -12,7 +12,8 @@ from app.cards.models import CARD_TYPES
 class MetricsQuerySchema(RequestSchema):
     from_ = fields.String(
         data_key="from",
-        **documented("First day of the window (ISO date); " "default 29 days before `to`."),
+        attribute="from",
+        **documented("First day of the window (ISO date); default 29 days before `to`."),
     )
     to = fields.String(**documented("Last day of the window (ISO date); default today."))
     lane = fields.String(**documented("A lane by name, class of service or id."))
@@ -31,7 +32,7 @@ class ForecastQuerySchema(MetricsQuerySchema):
 
 
 class WindowSchema(Schema):
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from")
     to = fields.String()
     days = fields.Integer()
 
