@@ -9,9 +9,11 @@ import io
 import os
 import statistics
 import time
+import uuid
 from dataclasses import dataclass
 
 import flask_migrate
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.metrics.flow import percentile_nearest_rank
@@ -42,6 +44,26 @@ def migrated_app(database_url: str):
     with app.app_context(), contextlib.redirect_stderr(io.StringIO()):  # Alembic's INFO lines
         flask_migrate.upgrade()
     return app
+
+
+@contextlib.contextmanager
+def throwaway_postgres(prefix: str = "swarmboard_bench"):
+    """A new, empty PostgreSQL database's URL for the block, dropped afterwards.
+    Raises ConnectionError (with the reason) when PostgreSQL cannot be reached."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001  (any failure to connect means: no PostgreSQL)
+        admin.dispose()
+        raise ConnectionError(str(error).splitlines()[0][:90]) from error
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def timed(action, *, budget: float, at_least: int, at_most: int) -> list[float]:

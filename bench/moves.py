@@ -3,10 +3,9 @@ does it (target: at least 200/s on SQLite). PostgreSQL runs on a throwaway datab
 
 import random
 import tempfile
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.services import create_user
@@ -17,7 +16,7 @@ from app.cards.models import Card
 from app.cards.moves import move_card
 from app.cards.services import create_card
 from app.extensions import db
-from bench import PG_ADMIN_URL, Figure, median_p95, migrated_app, ms, timed
+from bench import Figure, median_p95, migrated_app, ms, throwaway_postgres, timed
 
 KEY = "MOVE"
 CARDS = 60
@@ -75,27 +74,14 @@ def on_sqlite() -> Figure:
 
 
 def on_postgres() -> Figure:
-    name = f"swarmboard_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001  (any failure to connect means: no PostgreSQL)
-        admin.dispose()
-        reason = str(error).splitlines()[0][:90]
+        with throwaway_postgres() as url:
+            return measure(migrated_app(url), "PostgreSQL", None)
+    except ConnectionError as error:
         return Figure(
-            "Moves/s, move_card + commit (PostgreSQL)",
-            "-",
-            "skipped",
-            f"PostgreSQL not reachable: {reason}",
+            "Moves/s, move_card + commit (PostgreSQL)", "-", "skipped",
+            f"PostgreSQL not reachable: {error}",
         )
-    try:
-        app = migrated_app(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-        return measure(app, "PostgreSQL", None)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run() -> list[Figure]:

@@ -144,7 +144,7 @@ def board_metrics(board: Board, query: MetricsQuery, now: datetime | None = None
 
     timeline = Timeline(board, steps, query.cards)
     timeline.load_cards()
-    cfd, wip_per_day = _replay(timeline, steps, boundaries)
+    cfd, wip_per_day = _replay(timeline, boundaries)
     cards = list(timeline.cards.values())
 
     finished = [
@@ -211,24 +211,24 @@ def board_metrics(board: Board, query: MetricsQuery, now: datetime | None = None
     }
 
 
-def _replay(timeline: Timeline, steps: dict[int, Step], boundaries: list[datetime]):
+def _replay(timeline: Timeline, boundaries: list[datetime]):
     """Replay the log once, sampling column counts and WIP at the end of each day."""
     counts: dict[int, int] = defaultdict(int)
     wip = 0
     cfd, wip_per_day = [], []
     pending = iter(boundaries)
     boundary = next(pending, None)
-    for card, event in timeline.events(boundaries[-1] if boundaries else datetime.min):
-        while boundary is not None and event.at >= boundary:
+    for card, kind, at, column_id, reason in timeline.events(boundaries[-1]):
+        while boundary is not None and at >= boundary:
             cfd.append(dict(counts))
             wip_per_day.append(wip)
             boundary = next(pending, None)
-        was_in_progress = card.in_progress
-        old_column, old_counted, new_column, new_counted = timeline.apply(card, event)
-        if old_counted:
+        was_in_progress, old_column = card.in_progress, card.column_id
+        if card.on_board:
             counts[old_column] -= 1
-        if new_counted:
-            counts[new_column] += 1
+        timeline.apply(card, kind, at, column_id, reason)
+        if card.on_board:
+            counts[card.column_id] += 1
         wip += card.in_progress - was_in_progress
     while boundary is not None:
         cfd.append(dict(counts))
@@ -270,9 +270,11 @@ def _card_flow(card: CardFlow, steps: dict[int, Step]) -> dict:
 def _stays_in_flow(card: CardFlow, steps: dict[int, Step]):
     """(step, seconds there, seconds blocked there) for each stay between start and finish."""
     start, finish = card.started_at or card.finished_at, card.finished_at
-    for stay in card.stays:
-        step = steps.get(stay.column_id)
-        begin, end = max(stay.entered, start), min(stay.left or finish, finish)
+    stays = card.stays
+    for index, (column_id, entered) in enumerate(stays):
+        left = stays[index + 1][1] if index + 1 < len(stays) else finish
+        step = steps.get(column_id)
+        begin, end = max(entered, start), min(left, finish)
         if step is None or end <= begin:
             continue
         blocked = sum(_overlap(b.start, b.end or finish, begin, end) for b in card.blocks)

@@ -7,8 +7,9 @@ objects), so 100,000 events load in a fraction of a second.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
-from sqlalchemy import select
+from sqlalchemy import String, case, literal, select, type_coerce
 
 from app.boards.models import Board, BoardColumn, Lane
 from app.cards.models import Card
@@ -38,15 +39,6 @@ class Step:
 
 
 @dataclass
-class Stay:
-    """A card's time in one column: [entered, left); left is None while it is still there."""
-
-    column_id: int
-    entered: datetime
-    left: datetime | None = None
-
-
-@dataclass
 class Block:
     reason: str
     start: datetime
@@ -67,12 +59,19 @@ class CardFlow:
     finished_at: datetime | None = None  # last entry into done, None if reopened since
     column_id: int | None = None
     archived: bool = False
-    stays: list[Stay] = field(default_factory=list)
+    # (column id, entered at), in order; a stay lasts until the next one begins.
+    stays: list[tuple[int, datetime]] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
 
     @property
     def in_progress(self) -> bool:
         return self.started_at is not None and self.finished_at is None and not self.archived
+
+    @property
+    def on_board(self) -> bool:
+        """Counted in the CFD: an archived finished card stays in done (it was delivered); an
+        archived unfinished card was discarded and leaves the board."""
+        return self.column_id is not None and (not self.archived or self.finished_at is not None)
 
 
 @dataclass(frozen=True)
@@ -130,59 +129,57 @@ class Timeline:
         self.cards: dict[int, CardFlow] = {}
 
     def load_cards(self) -> None:
-        rows = db.session.execute(
+        # Tags are JSON: read them only when filtering by tag.
+        tags = Card.tags if self.filter.tag is not None else literal(None).label("tags")
+        rows = db.session.connection().execute(
             select(
-                Card.id,
-                Card.number,
-                Card.title,
-                Card.type,
-                Card.tags,
-                Card.lane_id,
-                Card.created_at,
+                Card.id, Card.number, Card.title, Card.type, tags, Card.lane_id, Card.created_at
             ).where(Card.board_id == self.board.id)
         )
-        for row in rows:
-            if self.filter.admits(row.lane_id, row.type, row.tags):
-                self.cards[row.id] = CardFlow(
-                    row.id,
-                    f"{self.board.key}-{row.number}",
-                    row.title,
-                    row.type,
-                    row.lane_id,
-                    row.created_at,
+        key, admits = self.board.key, self.filter.admits
+        for card_id, number, title, card_type, card_tags, lane_id, created_at in rows.all():
+            if admits(lane_id, card_type, card_tags):
+                self.cards[card_id] = CardFlow(
+                    card_id, f"{key}-{number}", title, card_type, lane_id, created_at
                 )
 
-    def events(self, until: datetime):
-        """Flow events of the admitted cards before `until`, in time order."""
+    def events(self, until: datetime) -> list[tuple]:
+        """(card, type, at, to column, reason) for the admitted cards' flow events before
+        `until`, in time order."""
         query = (
             select(
                 Event.card_id,
                 Event.type,
-                Event.at,
+                # Read as text on SQLite and parsed below: SQLAlchemy's own parsing of
+                # SQLite date strings is several times slower (PostgreSQL gives datetimes).
+                type_coerce(Event.at, String),
                 Event.to_column_id,
-                Event.data["reason"].as_string().label("reason"),
+                case(
+                    (Event.type == "card.blocked", Event.data["reason"].as_string()),
+                ).label("reason"),
             )
             .where(
                 Event.board_id == self.board.id,
                 Event.type.in_(FLOW_EVENTS),
                 Event.at < until,
             )
-            .order_by(Event.at, Event.seq)
+            .order_by(Event.seq)  # the board's index; sorted by time below
         )
-        for row in db.session.execute(query):
-            card = self.cards.get(row.card_id)
-            if card is not None:
-                yield card, row
+        cards, parse = self.cards, datetime.fromisoformat
+        events = [
+            (cards[card_id], kind, at if isinstance(at, datetime) else parse(at), column, reason)
+            for card_id, kind, at, column, reason in db.session.connection().execute(query).all()
+            if card_id in cards
+        ]
+        events.sort(key=itemgetter(2))  # stable: simultaneous events keep their log order
+        return events
 
-    def apply(self, card: CardFlow, event) -> tuple[int | None, bool, int | None, bool]:
-        """Apply one event; returns (column before, counted before, column after, counted after)
-        where "counted" means the card stands on the board (in the CFD) at that point."""
-        before = (card.column_id, self._counted(card))
-        kind, at = event.type, event.at
+    def apply(self, card: CardFlow, kind: str, at: datetime, column_id, reason) -> None:
+        """Apply one event of `events` to its card."""
         if kind in ("card.created", "card.moved"):
-            self._enter(card, event.to_column_id, at)
+            self._enter(card, column_id, at)
         elif kind == "card.blocked":
-            card.blocks.append(Block(event.reason or "(no reason)", at))
+            card.blocks.append(Block(reason or "(no reason)", at))
         elif kind == "card.unblocked":
             if card.blocks and card.blocks[-1].end is None:
                 card.blocks[-1].end = at
@@ -190,14 +187,11 @@ class Timeline:
             card.archived = True
         elif kind == "card.restored":
             card.archived = False
-        return before[0], before[1], card.column_id, self._counted(card)
 
     def _enter(self, card: CardFlow, column_id: int, at: datetime) -> None:
-        if card.stays and card.stays[-1].left is None:
-            if card.stays[-1].column_id == column_id:
-                return  # a move within the column (lane or position)
-            card.stays[-1].left = at
-        card.stays.append(Stay(column_id, at))
+        if card.column_id == column_id:
+            return  # a move within the column (lane or position)
+        card.stays.append((column_id, at))
         card.column_id = column_id
         step = self.steps.get(column_id)
         if step is None:
@@ -210,10 +204,3 @@ class Timeline:
         else:
             card.finished_at = None
 
-    @staticmethod
-    def _counted(card: CardFlow) -> bool:
-        # An archived finished card stays in done (it was delivered); an archived unfinished
-        # card was discarded and leaves the board.
-        if card.column_id is None:
-            return False
-        return not card.archived or card.finished_at is not None
