@@ -200,7 +200,9 @@ def _column_fields(values: dict) -> dict:
     return fields
 
 
-def add_column(board: Board, actor: User, *, position: int | None = None, **values) -> BoardColumn:
+def add_column(
+    board: Board, actor: User, *, position: int | None = None, at: datetime | None = None, **values
+) -> BoardColumn:
     require_role(board, actor, "owner")
     board = lock_board(board)
     values.setdefault("kind", "active")
@@ -215,7 +217,7 @@ def add_column(board: Board, actor: User, *, position: int | None = None, **valu
     db.session.add(column)
     _renumber(columns)
     db.session.flush()
-    record_event(board, "column.added", actor=actor, to_column=column, name=column.name)
+    record_event(board, "column.added", actor=actor, at=at, to_column=column, name=column.name)
     return column
 
 
@@ -302,7 +304,7 @@ def _lane_fields(values: dict) -> dict:
     return fields
 
 
-def add_lane(board: Board, actor: User, **values) -> Lane:
+def add_lane(board: Board, actor: User, *, at: datetime | None = None, **values) -> Lane:
     require_role(board, actor, "owner")
     board = lock_board(board)
     if "name" not in values:
@@ -313,7 +315,7 @@ def add_lane(board: Board, actor: User, **values) -> Lane:
     lane = Lane(board_id=board.id, position=len(board_lanes(board)), **fields)
     db.session.add(lane)
     db.session.flush()
-    record_event(board, "lane.added", actor=actor, lane=lane.id, name=lane.name)
+    record_event(board, "lane.added", actor=actor, at=at, lane=lane.id, name=lane.name)
     return lane
 
 
