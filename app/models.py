@@ -4,8 +4,20 @@ from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
+from app.swarms.models import (
+    AndonHook,
+    Availability,
+    Swarm,
+    SwarmInvitation,
+    SwarmMessage,
+    SwarmStint,
+    SwarmTask,
+    UserInterest,
+)
 
 __all__ = [
+    "AndonHook",
+    "Availability",
     "ApiToken",
     "Board",
     "BoardColumn",
@@ -16,8 +28,14 @@ __all__ = [
     "Comment",
     "Event",
     "Lane",
+    "Swarm",
+    "SwarmInvitation",
+    "SwarmMessage",
+    "SwarmStint",
+    "SwarmTask",
     "Team",
     "TeamMember",
     "User",
+    "UserInterest",
     "UserSkill",
 ]

@@ -35,6 +35,8 @@ class Board(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     last_seq: Mapped[int] = mapped_column(default=0)
     next_card_number: Mapped[int] = mapped_column(default=1)
+    # Local times ("09:00") at which the dispatch swarm meets over incoming work.
+    dispatch_times: Mapped[list | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     team: Mapped[Team | None] = relationship()

@@ -69,6 +69,9 @@ class Card(db.Model):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
+    # The andon cord: pulled (with a reason) until cleared; the event log keeps every pull.
+    andon_at: Mapped[datetime | None]
+    andon_reason: Mapped[str | None] = mapped_column(String(300))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,1 @@
+"""Swarm rooms, experts, invitations and the andon cord."""
