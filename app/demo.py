@@ -5,6 +5,7 @@ timestamps, so WIP limits, flow dates and the event log are exactly what real us
 Cards are pulled when the next column has room; a card that finds no room waits.
 """
 
+import heapq
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from app.cards.services import (
     update_card,
 )
 from app.clock import utcnow
+from app.demo_swarms import SwarmDirector
 from app.errors import WipLimitReached
 
 DEMO_USER = "alice"
@@ -298,6 +300,8 @@ class Simulation:
         self.load: Counter[str] = Counter()  # unfinished cards owned per person
         self.works: list[Work] = []
         self.expedite_lane_busy = False
+        # Its own random stream, so swarming does not change the rest of the history.
+        self.swarms = SwarmDirector(crew, random.Random(7919))
         self.duplicates: set[int] = set()
 
     # --- time ------------------------------------------------------------------------------
@@ -359,13 +363,24 @@ class Simulation:
             offsets = sorted(self.rng.uniform(0, span) for _ in due)
             for work, offset in zip(due, offsets, strict=True):  # most urgent pulls first
                 intents.append((tick + timedelta(seconds=offset), len(intents), work))
-            for at, _, what in sorted(intents, key=lambda intent: intent[:2]):
+            for step_at, step in self.swarms.due(end):
+                intents.append((step_at, len(intents), step))
+            queue = sorted(intents, key=lambda intent: intent[:2])
+            heapq.heapify(queue)
+            while queue:
+                at, _, what = heapq.heappop(queue)
                 if isinstance(what, int):
                     self.arrive(at, duplicate=what in self.duplicates)
+                elif callable(what):
+                    what(at)
                 else:
                     self.act(what, at)
+                # Swarm steps scheduled meanwhile join this hour's queue, in time order.
+                for step_at, step in self.swarms.due(end):
+                    heapq.heappush(queue, (step_at, len(intents) + len(queue) + 1, step))
             tick = end
         self.leave_something_blocked()
+        self.swarms.ask_the_demo_user([w.card for w in self.works], self.now)
 
     def wants_to_act(self, work: Work, tick: datetime, working: bool) -> bool:
         if not (work.expedite or working):
@@ -519,6 +534,12 @@ class Simulation:
             self.load[card.owner.username] += 1
         mover = card.owner or self.crew[self.rng.choice(DISPATCHERS)]
         reason = "Major incident: all hands on it" if verdict == "override" else None
+        previous = card.owner
+        successor = self.swarms.leaving(card, at)
+        if successor is not None:  # the expert carries on with it
+            self.load[previous.username] -= 1
+            self.load[successor.username] += 1
+            mover = successor
         try:
             move_card(card, mover, column=column, override_reason=reason, at=at)
         except WipLimitReached:
@@ -533,6 +554,8 @@ class Simulation:
             work.block_at = at + (work.ready_at - at) * self.rng.uniform(0.1, 0.6)
         if column.kind == "done":
             self.finish(work, at)
+        elif column.kind == "active":
+            self.swarms.entered(card, work.kind, at)
 
     def finish(self, work: Work, at: datetime) -> None:
         self.works.remove(work)

@@ -9,6 +9,7 @@ from app.boards.view import DONE_SHOWN_DAYS, DONE_SHOWN_PER_CELL
 from app.cards.models import CARD_TYPES, LEVELS
 from app.errors import DomainError
 from app.extensions import db, htmx
+from app.swarms.models import SWARM_TYPE_LABELS, SWARM_TYPES
 from app.text import render_markdown
 
 ACTIVITY_LABELS = {
@@ -136,4 +137,6 @@ def register_template_helpers(app) -> None:
         CLASSES_OF_SERVICE=CLASSES_OF_SERVICE,
         DONE_SHOWN_DAYS=DONE_SHOWN_DAYS,
         DONE_SHOWN_PER_CELL=DONE_SHOWN_PER_CELL,
+        SWARM_TYPES=SWARM_TYPES,
+        SWARM_TYPE_LABELS=SWARM_TYPE_LABELS,
     )

@@ -165,6 +165,21 @@ def sample_report(finishes: bool = True) -> dict:
             "expected_wip": round(expected, 2) if expected is not None else None,
             "ratio": round(avg_wip / expected, 2) if expected else None,
         },
+        "swarms": {
+            "total": 3 if finishes else 0,
+            "by_type": {"dispatch": 1, "backlog": 2, "drop_in": 0, "andon": 0},
+            "by_week": [{"week": "2026-11-02",
+                         "types": {"dispatch": 1, "backlog": 2, "drop_in": 0, "andon": 0}}],
+            "outcomes": {"resolved": 2, "open": 1},
+            "minutes_to_first_expert": {"count": 2, "p50": 25.0, "p85": 70.0, "mean": 47.5},
+            "duration_days": {"count": 2, "p50": 0.5, "p85": 1.5, "mean": 1.0},
+            "people_per_swarm": {"count": 3, "p50": 2.0, "p85": 3.0, "mean": 2.33},
+            "share_of_finished_swarmed": 0.1,
+            "cycle_time_swarmed": {"count": 2, "p50": 3.0, "p85": 4.0, "mean": 3.5},
+            "cycle_time_others": {"count": 18, "p50": 2.0, "p85": 6.0, "mean": 2.8},
+            "skills_requested": [{"skill": "dns", "swarms": 2}, {"skill": "ldap", "swarms": 1}],
+            "contribution_by_team": [{"team": "Network", "swarms": 2, "people": 1}],
+        },
     }
 
 

@@ -105,3 +105,22 @@ def test_seeding_again_with_if_empty_changes_nothing_and_says_so(runner):
     assert db.session.scalar(select(func.count(Board.id))) == 1
     assert db.session.get(Board, board.id).last_seq == seq_before
     assert db.session.scalar(select(func.count(Card.id))) == cards_before
+
+
+def test_demo_has_a_swarming_history_and_an_invitation_waiting_for_the_demo_user(demo):
+    from app.swarms.knowledge import search_swarms
+    from app.swarms.models import Swarm
+    from app.swarms.services import pending_invitations
+
+    swarms = db.session.scalars(select(Swarm).where(Swarm.board_id == demo.id)).all()
+    resolved = [s for s in swarms if s.status == "resolved"]
+    assert len(resolved) >= 10
+    for swarm in resolved:
+        assert swarm.card.started_at <= swarm.started_at <= swarm.ended_at
+        assert swarm.card.finished_at is None or swarm.ended_at <= swarm.card.finished_at
+        assert swarm.first_expert_at is not None and swarm.outcome
+    assert any(s.status == "open" for s in swarms)
+    alice = db.session.scalar(select(User).where(User.username == DEMO_USER))
+    assert pending_invitations(alice)
+    word = next(w for w in resolved[0].outcome.split() if len(w) > 5 and w.isalpha())
+    assert resolved[0] in [found.swarm for found in search_swarms(alice, word, limit=50)]

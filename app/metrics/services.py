@@ -15,6 +15,7 @@ from app.cards.models import CARD_TYPES
 from app.clock import utcnow
 from app.errors import Invalid
 from app.metrics.flow import DAY, days_between, percentile_nearest_rank
+from app.metrics.swarming import swarm_metrics
 from app.metrics.timeline import CardFilter, CardFlow, Step, Timeline, board_lanes, board_steps
 
 DEFAULT_WINDOW_DAYS = 30
@@ -208,6 +209,13 @@ def board_metrics(board: Board, query: MetricsQuery, now: datetime | None = None
         "value_stream": _value_stream(finished, steps, live, active, wait),
         "blocked": _blocker_clusters(cards, window_start, window_end),
         "littles_law": _littles_law(wip_per_day, len(finished), len(days), cycle),
+        "swarms": swarm_metrics(
+            board,
+            set(timeline.cards),
+            (window_start, window_end),
+            [day_start(board, d) for d in days[::7]],
+            [(c.id, ct, c.finished_at) for c, ct in zip(finished, cycle, strict=True)],
+        ),
     }
 
 

@@ -3,6 +3,8 @@
 import csv
 import io
 
+from app.swarms.models import SWARM_TYPES
+
 
 def _percentiles(stats: dict) -> list[list]:
     return [[name, stats.get(name)] for name in ("count", "mean", "p50", "p70", "p85", "p95")]
@@ -117,6 +119,10 @@ TABLES = {
     "blocked": lambda r: (
         ["reason", "count", "days"],
         [[b["reason"], b["count"], b["days"]] for b in r["blocked"]],
+    ),
+    "swarms": lambda r: (
+        ["week", *SWARM_TYPES],
+        [[w["week"], *(w["types"][t] for t in SWARM_TYPES)] for w in r["swarms"]["by_week"]],
     ),
     "littles-law": lambda r: (
         ["avg_wip", "throughput_per_day", "avg_cycle_time_days", "expected_wip", "ratio"],
