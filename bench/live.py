@@ -519,7 +519,7 @@ def forget_presence() -> None:
 
     with contextlib.suppress(redis.RedisError):
         store = redis.Redis.from_url(REDIS_URL)
-        store.delete(f"sb:presence:{KEY}")
+        store.delete(*(f"sb:presence{part}:{KEY}" for part in ("", "-count", "-people")))
         for sid_key in store.scan_iter("sb:presence-sid:*"):
             if store.smembers(sid_key) == {KEY.encode()}:
                 store.delete(sid_key)

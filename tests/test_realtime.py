@@ -165,12 +165,43 @@ def test_a_committed_move_reaches_every_joined_view_with_its_seq_and_fragments(c
         assert message["actor"] == "bob"
         assert (message["from_column"], message["to_column"]) == (todo.id, doing.id)
         html = message["html"]
-        assert f'id="cell-{todo.id}-{lane.id}"' in html
-        assert f'id="cell-{doing.id}-{lane.id}"' in html
-        for column in board.columns:
-            assert f'id="col-head-{column.id}"' in html
-        assert html.count('hx-swap-oob="outerHTML"') >= len(board.columns) + 2
-        assert "Printer on fire" in html
+        # The card leaves its old place and lands at the end of Doing (empty until now) ...
+        assert f'hx-swap-oob="delete:#card-{card.key}"' in html
+        assert f'hx-swap-oob="beforeend:#cell-{doing.id}-{lane.id}"' in html
+        assert html.count(f'id="card-{card.key}"') == 1 and "Printer on fire" in html
+        # ... and both counters change; nothing else is sent.
+        heads = [f'id="col-head-{column.id}"' in html for column in board.columns]
+        assert heads == [column in (todo, doing) for column in board.columns]
+        assert "cell-" not in html.replace(f"#cell-{doing.id}-{lane.id}", "")
+
+
+def test_a_card_moved_up_its_cell_is_placed_before_the_card_it_now_precedes(connect, simple):
+    board, ann, bob = simple
+    first, second, third = (make.card(board, ann, title) for title in ("one", "two", "three"))
+    view = joined(connect, ann, "SIM")
+
+    move_card(third, bob, column=make.column(board, "To do"), position=0)
+    db.session.commit()
+
+    [message] = received(view)
+    html = message["html"]
+    assert f'hx-swap-oob="delete:#card-{third.key}"' in html
+    assert f'hx-swap-oob="beforebegin:#card-{first.key}"' in html
+    assert "col-head" not in html  # the same cell: no counter changed
+
+
+def test_a_card_finished_redraws_the_done_cell_which_shows_recent_finishes_only(connect, simple):
+    board, ann, bob = simple
+    card = make.card(board, ann, "Printer on fire")
+    done, lane = make.column(board, "Done"), board.lanes[0]
+    view = joined(connect, ann, "SIM")
+
+    move_card(card, bob, column=done)
+    db.session.commit()
+
+    [message] = received(view)
+    assert f'id="cell-{done.id}-{lane.id}"' in message["html"]
+    assert f'hx-swap-oob="delete:#card-{card.key}"' in message["html"]
 
 
 def test_several_events_in_one_commit_arrive_in_order_and_only_the_last_carries_html(
@@ -364,7 +395,8 @@ def test_http_catch_up_replays_the_same_answer_every_time(client, login, simple)
         (since + 1, "card.created", card.key),
         (since + 2, "card.moved", card.key),
     ]
-    assert f'id="cell-{make.column(board, "Doing").id}-{board.lanes[0].id}"' in body["html"]
+    assert f'beforeend:#cell-{make.column(board, "Doing").id}-{board.lanes[0].id}"' in body["html"]
+    assert f'id="card-{card.key}"' in body["html"]
     assert body["html"] == body["events"][-1]["html"]
 
 
@@ -496,10 +528,18 @@ def test_presence_lists_who_is_looking_and_follows_them_leaving(app, connect, si
     bob_view.disconnect()
     assert presence_of(ann_view) == ["ann"]
 
-    second_ann = joined(connect, ann, "SIM")  # ann on a second screen is still one viewer
-    assert presence_of(ann_view) == ["ann"]
+    # ann on a second screen is still one viewer: that screen learns who is here, the room
+    # hears nothing new, and nothing when it leaves either.
+    second_ann = connect(token_for(ann))
+    second_ann.emit("join", {"board": "SIM"})
+    assert presence_of(second_ann) == ["ann"]
+    assert received(ann_view, "presence") == []
     second_ann.emit("leave", {"board": "SIM"}, callback=True)
-    assert presence_of(ann_view) == ["ann"]
+    assert received(ann_view, "presence") == []
+
+    bob_again = joined(connect, bob, "SIM")
+    ann_view.disconnect()  # ann's last screen: now the room hears
+    assert presence_of(bob_again) == ["bob"]
 
 
 def test_presence_carries_names_and_initials(connect, simple):

@@ -142,7 +142,7 @@ def board(cluster):
     yield key, card_key, token
     store = redis.Redis.from_url(REDIS_URL)
     try:
-        store.delete(f"sb:presence:{key}")
+        store.delete(*(f"sb:presence{part}:{key}" for part in ("", "-count", "-people")))
     finally:
         store.close()
 
@@ -303,5 +303,11 @@ def test_presence_spans_processes(cluster, board, listen):
     on_a.viewers_become({owner, viewer})
     on_b.viewers_become({owner, viewer})
 
+    # The owner on a second screen, through B, is shown who is here ...
+    second = listen(cluster.b, token)
+    second.join(key)
+    second.viewers_become({owner, viewer})
+    # ... and when the viewer's only screen closes, both processes' views hear it.
     on_b.close()
     on_a.viewers_become({owner})
+    second.viewers_become({owner})

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import defer, selectinload
 
 from app.boards.models import Board, BoardColumn, Lane
 from app.boards.services import active_columns, board_lanes, commitment_point
@@ -122,30 +122,16 @@ def board_view(
     card_filter: CardFilter | None = None,
     me_username: str | None = None,
     now: datetime | None = None,
-    only_cells: set[tuple[int, int]] | None = None,
 ) -> BoardView:
-    """Build the board page's model (or, with `only_cells`, the model of those cells and every
-    header, for a push). WIP counts ignore the filter: a limit is about the real work in the
-    column, not what the viewer chose to see."""
+    """Build the board page's model. WIP counts ignore the filter: a limit is about the real
+    work in the column, not what the viewer chose to see."""
     # The sequence number is read first, so the view shows at least what `seq` claims.
     seq = db.session.scalar(select(Board.last_seq).where(Board.id == board.id))
     now = now or utcnow()
     card_filter = card_filter or CardFilter()
     columns = active_columns(board)
     lanes = board_lanes(board)
-    query = (
-        select(Card)
-        .where(Card.board_id == board.id, Card.archived_at.is_(None))
-        .options(selectinload(Card.owner))
-    )
-    if only_cells is not None:
-        if not only_cells:
-            query = query.where(false())
-        else:
-            query = query.where(
-                or_(*(and_(Card.column_id == c, Card.lane_id == ln) for c, ln in only_cells))
-            )
-    cards = db.session.scalars(query).all()
+    cards = db.session.scalars(_live_cards(board)).all()  # with descriptions: the API shows them
     sle = service_level_expectation(board.id, now)
     start = commitment_point(board, columns)
     column_count = column_counts(board.id)
@@ -157,61 +143,120 @@ def board_view(
         tags.update(card.tags)
         if card_filter.matches(card, me_username):
             grouped.setdefault((card.column_id, card.lane_id), []).append(card)
+    cells, earlier_done = _arrange(grouped, columns, now, sle)
 
+    return BoardView(
+        board=board,
+        seq=seq,
+        columns=column_views(columns, column_count, start),
+        lanes=lane_views(lanes, lane_count),
+        cells=cells,
+        sle_days=sle,
+        now=now,
+        filter=card_filter,
+        shown=sum(len(views) for views in cells.values()),
+        total=sum(column_count.get(c.id, 0) for c in columns),
+        tags=sorted(tags),
+        earlier_done=earlier_done,
+    )
+
+
+def column_views(
+    columns: list[BoardColumn], counts: dict[int, int], start: BoardColumn | None,
+    only: set[int] | None = None,
+) -> list[ColumnView]:
+    """Column headers (all, or those in `only`): count, WIP state, commitment point."""
+    return [
+        ColumnView(
+            column=c,
+            count=counts.get(c.id, 0),
+            state=wip_state(counts.get(c.id, 0), c.wip_limit),
+            is_commitment_point=start is not None and c.id == start.id,
+        )
+        for c in columns
+        if only is None or c.id in only
+    ]
+
+
+def lane_views(lanes: list[Lane], counts: dict[int, int]) -> list[LaneView]:
+    return [
+        LaneView(lane=ln, count=counts.get(ln.id, 0), state=wip_state(counts.get(ln.id, 0),
+                                                                     ln.wip_limit))
+        for ln in lanes
+    ]
+
+
+def card_view(card: Card, now: datetime, sle: float | None) -> CardView:
+    age = card_age_days(card, now)
+    return CardView(
+        card=card,
+        age_days=age,
+        aged=sle is not None and age is not None and age > sle,
+        escalated=is_escalated(card, now, sle),
+    )
+
+
+def cells_view(
+    board: Board, cells: set[tuple[int, int]], columns: list[BoardColumn], now: datetime,
+    sle: float | None,
+) -> BoardView:
+    """The model of some cells only, unfiltered (no headers), for a push that re-renders them."""
+    cards = db.session.scalars(
+        _live_cards(board)
+        .where(or_(*(and_(Card.column_id == c, Card.lane_id == ln) for c, ln in cells)))
+        .options(defer(Card.description))
+    ).all() if cells else []
+    grouped: dict[tuple[int, int], list[Card]] = {}
+    for card in cards:
+        grouped.setdefault((card.column_id, card.lane_id), []).append(card)
+    shown, earlier_done = _arrange(grouped, columns, now, sle)
+    return BoardView(
+        board=board, seq=board.last_seq, columns=[], lanes=[], cells=shown, sle_days=sle,
+        now=now, filter=CardFilter(), earlier_done=earlier_done,
+    )
+
+
+def next_in_cell(card: Card, column: BoardColumn, now: datetime, sle: float | None) -> int | None:
+    """The number of the card shown right after `card` in its (not done) cell; None if last."""
+    in_cell = (
+        Card.board_id == card.board_id, Card.column_id == card.column_id,
+        Card.lane_id == card.lane_id, Card.archived_at.is_(None), Card.id != card.id,
+    )
+    if column.sort_policy == "manual":  # the stored order: one number is enough
+        after = or_(Card.rank > card.rank, and_(Card.rank == card.rank, Card.id > card.id))
+        return db.session.scalar(
+            select(Card.number).where(*in_cell, after).order_by(Card.rank, Card.id).limit(1)
+        )
+    others = db.session.scalars(select(Card).where(*in_cell).options(defer(Card.description)))
+    ordered = order_cards(column.sort_policy, [card, *others], now, sle)
+    index = ordered.index(card)
+    return ordered[index + 1].number if index + 1 < len(ordered) else None
+
+
+def _live_cards(board: Board):
+    return (
+        select(Card)
+        .where(Card.board_id == board.id, Card.archived_at.is_(None))
+        .options(selectinload(Card.owner))
+    )
+
+
+def _arrange(grouped: dict[tuple[int, int], list[Card]], columns: list[BoardColumn],
+             now: datetime, sle: float | None):
+    """Cells in display order (done cells cut to their recent finishes), and how many each
+    done cell leaves out."""
     kind_of = {c.id: c.kind for c in columns}
     policy_of = {c.id: c.sort_policy for c in columns}
-    cells = {}
-    earlier_done = {}
-    shown = 0
+    cells: dict[tuple[int, int], list[CardView]] = {}
+    earlier_done: dict[tuple[int, int], int] = {}
     for (column_id, lane_id), group in grouped.items():
         if kind_of.get(column_id) == "done":
             group, earlier = _recent_finishes(group, now)
             if earlier:
                 earlier_done[(column_id, lane_id)] = earlier
         ordered = order_cards(policy_of.get(column_id, "manual"), group, now, sle)
-        views = []
-        for card in ordered:
-            age = card_age_days(card, now)
-            views.append(
-                CardView(
-                    card=card,
-                    age_days=age,
-                    aged=sle is not None and age is not None and age > sle,
-                    escalated=is_escalated(card, now, sle),
-                )
-            )
-        cells[(column_id, lane_id)] = views
-        shown += len(views)
-
-    return BoardView(
-        board=board,
-        seq=seq,
-        columns=[
-            ColumnView(
-                column=c,
-                count=column_count.get(c.id, 0),
-                state=wip_state(column_count.get(c.id, 0), c.wip_limit),
-                is_commitment_point=start is not None and c.id == start.id,
-            )
-            for c in columns
-        ],
-        lanes=[
-            LaneView(
-                lane=ln,
-                count=lane_count.get(ln.id, 0),
-                state=wip_state(lane_count.get(ln.id, 0), ln.wip_limit),
-            )
-            for ln in lanes
-        ],
-        cells=cells,
-        sle_days=sle,
-        now=now,
-        filter=card_filter,
-        shown=shown,
-        total=sum(column_count.get(c.id, 0) for c in columns),
-        tags=sorted(tags),
-        earlier_done=earlier_done,
-    )
+        cells[(column_id, lane_id)] = [card_view(card, now, sle) for card in ordered]
+    return cells, earlier_done
 
 
 def _recent_finishes(cards: list[Card], now: datetime) -> tuple[list[Card], int]:

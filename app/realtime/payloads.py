@@ -1,55 +1,173 @@
 """What a board push carries: the events, and the HTML that brings any open view up to date.
 
-The HTML is role-neutral out-of-band fragments (every column and lane header, and each cell
-the events touched), rendered from the same templates as the page, so applying it twice
-changes nothing. Changes to the board's shape ask views to re-fetch the whole board instead.
+The HTML is role-neutral out-of-band fragments rendered from the page's own templates, and only
+what the events changed: each touched card taken out of its old place and put in its new one
+(before the card that now follows it, or at the end of its cell), the headers whose counts
+changed, and whole cells only where placing one card is not enough (a done cell shows only its
+recent finishes; several touched cards landing in one cell). Applying it twice changes nothing.
+Changes to the board's shape ask views to re-fetch the whole board instead.
 """
 
-from flask import render_template
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from app.boards.models import Board
-from app.boards.view import board_view
+from flask import render_template, url_for
+from markupsafe import Markup, escape
+from sqlalchemy import inspect, select
+
+from app.boards.models import Board, BoardColumn, Lane
+from app.boards.services import active_columns, commitment_point
+from app.boards.view import card_view, cells_view, column_views, lane_views, next_in_cell
 from app.cards.models import Card
+from app.cards.wip import column_counts, lane_counts
+from app.clock import utcnow
 from app.events.models import Event
 from app.events.services import events_as_dicts
 from app.extensions import db
+from app.metrics.flow import service_level_expectation
 
 SHAPE_EVENTS = ("board.", "column.", "lane.")
+# Events after which a card stands somewhere else, or anew: column and lane counts change.
+COUNTED_EVENTS = ("card.created", "card.moved", "card.archived", "card.restored")
+# Events that bring a card onto the board: before them no view shows it.
+ARRIVALS = ("card.created", "card.restored")
+
+Cell = tuple[int, int]
 
 
-def touched_cells(events: list[Event]) -> tuple[set[tuple[int, int]], bool]:
-    """The (column, lane) cells the events changed, and whether the board's shape changed."""
-    cells: set[tuple[int, int]] = set()
-    reshaped = False
+@dataclass
+class BoardChange:
+    """What a run of events changed, as far as a view of the board can tell."""
+
+    reshaped: bool = False
+    cards: dict[int, Cell | None] = field(default_factory=dict)  # card → its cell before
+    columns: set[int] = field(default_factory=set)  # whose counts may have changed
+    lanes: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return self.reshaped or bool(self.cards or self.columns or self.lanes)
+
+
+def board_change(events: list[Event]) -> BoardChange:
+    """The cards the events touched (with the cell each stood in before the first of them, None
+    if no view showed it then) and the columns and lanes whose counts may have changed."""
+    change = BoardChange()
+    pending: set[int] = set()  # first seen in an event that does not say where it stood
     for event in events:
         if event.type.startswith(SHAPE_EVENTS) and event.type != "board.created":
-            reshaped = True
-        if event.from_column_id and event.from_lane_id:
-            cells.add((event.from_column_id, event.from_lane_id))
-        if event.to_column_id and event.to_lane_id:
-            cells.add((event.to_column_id, event.to_lane_id))
-        if event.card_id:
-            card = db.session.get(Card, event.card_id)
-            cells.add((card.column_id, card.lane_id))
-    return cells, reshaped
+            change.reshaped = True
+        if not event.card_id:
+            continue
+        card_id = event.card_id
+        if card_id not in change.cards and card_id not in pending:
+            if event.type in ARRIVALS:
+                change.cards[card_id] = None
+            elif event.type == "card.moved":
+                change.cards[card_id] = (event.from_column_id, event.from_lane_id)
+            else:
+                pending.add(card_id)
+        elif card_id in pending and event.type == "card.moved":
+            pending.discard(card_id)
+            change.cards[card_id] = (event.from_column_id, event.from_lane_id)
+        if event.type in COUNTED_EVENTS:
+            card = db.session.get(Card, card_id)
+            columns = {event.from_column_id, event.to_column_id, card.column_id} - {None}
+            lanes = {event.from_lane_id, event.to_lane_id, card.lane_id} - {None}
+            if event.type == "card.moved" and len(columns) == 1 and len(lanes) == 1:
+                continue  # a new place in the same cell: every count stays
+            change.columns |= columns
+            change.lanes |= lanes  # a lane counts in-progress cards: a new column may change it
+    archived_here = {e.card_id for e in events if e.type == "card.archived"}
+    for card_id in pending:  # never moved in these events: it stood where it stands
+        card = db.session.get(Card, card_id)
+        shown = card.archived_at is None or card_id in archived_here
+        change.cards[card_id] = (card.column_id, card.lane_id) if shown else None
+    return change
 
 
-def board_update_html(board: Board, cells: set[tuple[int, int]]) -> str:
-    """Out-of-band fragments for every header and the given cells, as they are now."""
-    view = board_view(board, only_cells=cells)
-    parts = [render_template("boards/_column_head.html", cv=cv, oob=True) for cv in view.columns]
-    parts += [render_template("boards/_lane_head.html", lv=lv, oob=True) for lv in view.lanes]
-    columns = {cv.column.id: cv for cv in view.columns}
-    lanes = {lv.lane.id: lv.lane for lv in view.lanes}
-    for column_id, lane_id in sorted(cells):
-        if column_id in columns and lane_id in lanes:
-            parts.append(
-                render_template(
-                    "boards/_cell.html", cv=columns[column_id], lane=lanes[lane_id], view=view,
-                    oob=True,
-                )
-            )
+def board_update_html(board: Board, change: BoardChange, now: datetime | None = None) -> str:
+    """Out-of-band fragments bringing a view from before the change to now."""
+    now = now or utcnow()
+    columns = active_columns(board) if change.cards or change.columns else []
+    column_of = {c.id: c for c in columns}
+    is_done = {c.id for c in columns if c.kind == "done"}
+    cards = [db.session.get(Card, card_id) for card_id in change.cards]
+
+    removals, whole, placed = [], set(), {}
+    for card in cards:
+        before = change.cards[card.id]
+        if before is not None and before[0] in is_done:
+            whole.add(before)  # a done cell may show an earlier finish in its place
+        elif before is not None:
+            removals.append(card)
+        if card.archived_at is None and card.column_id in column_of:
+            placed.setdefault((card.column_id, card.lane_id), []).append(card)
+    for cell, landed in placed.items():
+        if cell[0] in is_done or len(landed) > 1:
+            whole.add(cell)
+    sle = service_level_expectation(board.id, now) if placed or whole else None
+
+    parts = [_removal(board, card) for card in removals]
+    parts += _head_fragments(board, columns, change)
+    if whole:
+        parts += _cell_fragments(board, whole, columns, now, sle)
+    cards_root = url_for("cards.show", card_key="_")[:-1]
+    for cell, landed in placed.items():
+        if cell in whole:
+            continue
+        [card] = landed
+        following = next_in_cell(card, column_of[cell[0]], now, sle)
+        place = (f"beforebegin:#card-{board.key}-{following}" if following is not None
+                 else f"beforeend:#cell-{cell[0]}-{cell[1]}")
+        parts.append(render_template(
+            "boards/_card.html", item=card_view(card, now, sle), board_key=board.key,
+            cards_root=cards_root, place=place,
+        ))
     return "".join(parts)
+
+
+def _removal(board: Board, card: Card) -> Markup:
+    # Not board markup, an instruction: htmx deletes the card wherever the view shows it.
+    return Markup('<div hx-swap-oob="delete:#card-{}"></div>').format(
+        escape(f"{board.key}-{card.number}")
+    )
+
+
+def _head_fragments(board: Board, columns: list[BoardColumn], change: BoardChange) -> list[str]:
+    """Headers whose numbers changed: column counters, and lane counters where a lane shows one
+    (a lane without a WIP limit shows no number)."""
+    parts = []
+    if change.columns:
+        heads = column_views(columns, column_counts(board.id), commitment_point(board, columns),
+                             only=change.columns)
+        parts += [render_template("boards/_column_head.html", cv=cv, oob=True) for cv in heads]
+    lanes = [db.session.get(Lane, lane_id) for lane_id in sorted(change.lanes)]
+    limited = [lane for lane in lanes if lane is not None and lane.wip_limit is not None]
+    if limited:
+        views = lane_views(sorted(limited, key=lambda ln: ln.position), lane_counts(board.id))
+        parts += [render_template("boards/_lane_head.html", lv=lv, oob=True) for lv in views]
+    return parts
+
+
+def _cell_fragments(board, cells: set[Cell], columns: list[BoardColumn], now, sle) -> list[str]:
+    view = cells_view(board, cells, columns, now, sle)
+    # _cell.html reads only the column of its `cv`: no counts needed here.
+    heads = {cv.column.id: cv for cv in column_views(columns, {}, None, only={c for c, _ in cells})}
+    parts = []
+    for column_id, lane_id in sorted(cells):
+        lane = db.session.get(Lane, lane_id)
+        if column_id in heads and lane is not None:
+            parts.append(render_template("boards/_cell.html", cv=heads[column_id], lane=lane,
+                                         view=view, oob=True))
+    return parts
+
+
+def _load_cards(card_ids: set[int]) -> None:
+    """Touched cards not in the session yet (a catch-up), in one query rather than one each."""
+    mapper, loaded = inspect(Card), db.session.identity_map
+    missing = [i for i in card_ids if mapper.identity_key_from_primary_key((i,)) not in loaded]
+    if missing:
+        db.session.scalars(select(Card).where(Card.id.in_(missing))).all()
 
 
 def board_messages(board: Board, events: list[Event], render: bool = True) -> list[dict]:
@@ -61,11 +179,12 @@ def board_messages(board: Board, events: list[Event], render: bool = True) -> li
     messages = events_as_dicts(board, events)
     if not messages:
         return messages
-    cells, reshaped = touched_cells(events)
-    if reshaped:
+    _load_cards({event.card_id for event in events if event.card_id})
+    change = board_change(events)
+    if change.reshaped:
         messages[-1]["refresh"] = True
-    elif cells and render:
-        messages[-1]["html"] = board_update_html(board, cells)
-    elif cells:
+    elif change and render:
+        messages[-1]["html"] = board_update_html(board, change)
+    elif change:
         messages[-1]["catch_up"] = True
     return messages

@@ -66,7 +66,7 @@ def _render_pushes(session: Session) -> None:
         for board, events in by_board.values():
             events.sort(key=lambda e: e.seq)
             # HTML is rendered once per commit for all viewers, and only if there are any.
-            watched = bool(current_app.extensions["sb_presence"].viewers(board.key))
+            watched = current_app.extensions["sb_presence"].watched(board.key)
             try:
                 messages = board_messages(board, events, render=watched)
             except Exception:  # a push must never cost the change itself: views re-fetch

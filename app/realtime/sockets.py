@@ -50,9 +50,13 @@ def person(user: User) -> dict:
     return {"username": user.username, "name": user.display_name, "initials": user.initials}
 
 
-def announce_presence(board_key: str) -> None:
-    emit_to_room("presence", {"board": board_key, "viewers": presence().viewers(board_key)},
-                 room(board_key))
+def announce_presence(board_key: str, to: str | None = None) -> None:
+    """Who is looking, to the board's room (or to one socket only)."""
+    message = {"board": board_key, "viewers": presence().viewers(board_key)}
+    if to:
+        emit("presence", message, to=to)
+    else:
+        emit_to_room("presence", message, room(board_key))
 
 
 @socketio.on("connect")
@@ -77,8 +81,10 @@ def on_join(data=None):
     except DomainError as error:
         return refuse(error.message)
     join_room(room(board.key))
-    presence().join(board.key, request.sid, person(user))
-    announce_presence(board.key)
+    # The room hears only of a new face; another screen of someone already here is news to
+    # itself alone (so a thousand joins are not a thousand broadcasts to the room).
+    newcomer = presence().join(board.key, request.sid, person(user))
+    announce_presence(board.key, to=None if newcomer else request.sid)
     return {"ok": True, "seq": board.last_seq}
 
 
@@ -89,8 +95,8 @@ def on_leave(data=None):
     except DomainError as error:
         return refuse(error.message)
     leave_room(room(key))
-    presence().leave(key, request.sid)
-    announce_presence(key)
+    if presence().leave(key, request.sid):
+        announce_presence(key)
     return {"ok": True}
 
 
@@ -141,8 +147,8 @@ def on_editing(data=None):
 def on_disconnect(*_reason):
     _errors.pop(request.sid, None)
     for key in presence().boards_of(request.sid):
-        presence().leave(key, request.sid)
-        announce_presence(key)
+        if presence().leave(key, request.sid):
+            announce_presence(key)
 
 
 @socketio.on("*")

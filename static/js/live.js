@@ -1,12 +1,16 @@
 // Live board: apply pushed fragments in sequence order, catch up after gaps and reconnects,
-// poll when no socket can connect, and show who is here and who is editing what.
+// poll (HTMX polling of the same catch-up endpoint) when no socket is live, and show who is
+// here and who is editing what.
 (function () {
   "use strict";
-  const POLL_MS = 5000;
+  const POLL = "every 5s";
+  const LIVE_WITHIN_MS = 3000;  // a socket not live by then (say, a websocket that opens and
+                                // hangs) has the page poll meanwhile, not wait for its timeout
   let socket = null;
-  let pollTimer = null;
   let catchingUp = false;
   let seqBeforeSwap = null;
+  let liveTimer = null;
+  let gone = false;  // removed from the board: nothing to connect to or poll any more
 
   const board = () => document.getElementById("board");
   const applied = () => parseInt(board().dataset.seq, 10) || 0;
@@ -36,28 +40,40 @@
     else setApplied(message.seq);                  // the commit's last message brings the HTML
   }
 
+  // Fragments for the events after `since` up to `seq` fit a board at any point between.
+  const fits = (since, seq) => since <= applied() && applied() <= seq;
+
   async function catchUp() {
     if (catchingUp || !board()) return;
     catchingUp = true;
+    const since = applied();
+    let again = false;
     try {
-      const response = await fetch(`${board().dataset.liveUrl}?since=${applied()}`,
+      const response = await fetch(`${board().dataset.liveUrl}?since=${since}`,
                                    { headers: { Accept: "application/json" } });
       if (response.status === 401 || response.redirected) { window.location.reload(); return; }
       if (response.status === 403 || response.status === 404) { lostAccess(); return; }
       if (!response.ok) return;
       const update = await response.json();
       if (update.refresh) refreshBoard();
-      else if (update.seq > applied()) applyUpdate(update.seq, update.html, false);
+      else if (update.seq > applied() && fits(since, update.seq)) {
+        applyUpdate(update.seq, update.html, false);
+      } else if (applied() < since) {
+        again = true;  // an older board was swapped in meanwhile: ask from there
+      }
       setConnectionState(socket && socket.connected ? "live" : "polling");
     } catch (error) {
       setConnectionState("offline");
     } finally {
       catchingUp = false;
     }
+    if (again) catchUp();
   }
 
   // Removed from the board: stop asking, and say why the board no longer changes.
   function lostAccess() {
+    gone = true;
+    clearTimeout(liveTimer);
     stopPolling();
     if (socket) socket.disconnect();
     setConnectionState("offline");
@@ -67,12 +83,65 @@
     if (flash) flash.innerHTML = '<div class="flash flash-error" role="alert">You no longer have access to this board.</div>';
   }
 
+  // Polling is htmx's own: an element polling the catch-up endpoint, whose answer is the
+  // out-of-band fragments themselves. Removing the element stops it.
   function startPolling() {
-    if (!pollTimer) pollTimer = setInterval(catchUp, POLL_MS);
+    if (gone || document.getElementById("live-poll") || !board()) return;
+    const poller = document.createElement("div");
+    poller.id = "live-poll";
+    poller.hidden = true;
+    poller.setAttribute("hx-get", board().dataset.liveUrl);
+    poller.setAttribute("hx-trigger", POLL);
+    poller.setAttribute("hx-swap", "none");
+    document.body.appendChild(poller);
+    htmx.process(poller);
   }
   function stopPolling() {
-    clearInterval(pollTimer);
-    pollTimer = null;
+    const poller = document.getElementById("live-poll");
+    if (poller) poller.remove();
+  }
+  const isPoll = (event) => event.detail.elt && event.detail.elt.id === "live-poll";
+
+  document.addEventListener("htmx:configRequest", (event) => {
+    if (isPoll(event) && board()) event.detail.parameters.since = applied();
+  });
+  // Fragments from `since` to `seq` bring any board between the two to `seq` (each touched
+  // card is re-placed, next to cards they did not touch); a board outside that range waits for
+  // the next poll. A filtered view re-fetches itself instead.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (!isPoll(event)) return;
+    const caughtUp = pollAnswer(event.detail.xhr);
+    const asked = parseInt(event.detail.requestConfig.parameters.since, 10);
+    if (!caughtUp || !board()) { event.detail.shouldSwap = false; return; }
+    if (board().dataset.filtered === "1") {
+      event.detail.shouldSwap = false;
+      if (caughtUp.refresh || caughtUp.seq > applied()) refreshBoard();
+    } else if (!fits(asked, caughtUp.seq)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+  document.addEventListener("board-caught-up", (event) => {
+    if (event.detail.refresh) refreshBoard();
+    else if (event.detail.seq > applied()) setApplied(event.detail.seq);
+    setConnectionState("polling");
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (!isPoll(event)) return;
+    const xhr = event.detail.xhr;
+    if (xhr.status === 401 || (xhr.responseURL && !xhr.responseURL.includes("/live"))) {
+      window.location.reload();  // logged out: the login page answers instead
+    } else if (xhr.status === 403 || xhr.status === 404) {
+      lostAccess();
+    } else if (!event.detail.successful) {
+      setConnectionState("offline");
+    }
+  });
+  function pollAnswer(xhr) {
+    try {
+      return JSON.parse(xhr.getResponseHeader("HX-Trigger-After-Swap"))["board-caught-up"];
+    } catch (error) {
+      return null;
+    }
   }
 
   function setConnectionState(state) {
@@ -113,13 +182,28 @@
     }
   }
 
+  function fallBack() {
+    clearTimeout(liveTimer);
+    if (gone) return;
+    setConnectionState("polling");
+    startPolling();
+  }
+  // Poll unless the socket is live soon: connecting keeps trying meanwhile.
+  function expectLive() {
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(fallBack, LIVE_WITHIN_MS);
+  }
+
   function connect() {
-    if (typeof io === "undefined") { startPolling(); setConnectionState("polling"); return; }
+    if (typeof io === "undefined") { fallBack(); return; }
     setConnectionState("connecting");
+    expectLive();
     socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
     socket.on("connect", () => {
-      socket.emit("join", { board: boardKey() }, (ack) => {
-        if (!ack || !ack.ok) { setConnectionState("polling"); startPolling(); return; }
+      expectLive();
+      socket.timeout(LIVE_WITHIN_MS).emit("join", { board: boardKey() }, (error, ack) => {
+        if (error || !ack || !ack.ok) { fallBack(); return; }
+        clearTimeout(liveTimer);
         stopPolling();
         setConnectionState("live");
         if (ack.seq > applied()) catchUp();
@@ -128,9 +212,16 @@
     socket.on("board_event", onBoardEvent);
     socket.on("presence", showPresence);
     socket.on("editing", showEditing);
-    socket.on("disconnect", () => { setConnectionState("polling"); startPolling(); });
-    socket.on("connect_error", () => { setConnectionState("polling"); startPolling(); });
+    socket.on("disconnect", fallBack);
+    socket.on("connect_error", fallBack);
+    socket.io.on("reconnect_attempt", expectLive);
   }
+
+  // A pushed card placed before a card (or into a cell) this view does not have: the view has
+  // drifted from the board, so it asks for the board as it is.
+  document.addEventListener("htmx:oobErrorNoTarget", (event) => {
+    if (board() && event.detail.content && event.detail.content.dataset.placement) refreshBoard();
+  });
 
   // A request answered with the board brings our own change; the server leaves this socket out
   // of its push, so the echo cannot land first and steal focus or undo the answer's form reset.
@@ -144,7 +235,9 @@
   document.addEventListener("htmx:sendError", () => { if (board()) catchUp(); });
 
   // A board swapped in by our own request may be older than what pushes already showed.
-  document.addEventListener("htmx:beforeSwap", () => { if (board()) seqBeforeSwap = applied(); });
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (board() && !isPoll(event)) seqBeforeSwap = applied();
+  });
   document.addEventListener("htmx:afterSettle", () => {
     if (board() && seqBeforeSwap !== null && applied() < seqBeforeSwap) catchUp();
     seqBeforeSwap = null;

@@ -225,8 +225,11 @@ def test_after_random_moves_from_two_people_every_view_equals_a_fresh_load(
         "ann": open_board(new_page, live_server, "ann", height=1400),
         "bob": open_board(new_page, live_server, "bob", height=1400),
     }
+    misses = []  # a pushed card placed next to one the view lacks would mean drift
     for page in pages.values():
         expect(page.locator("#live-state")).to_have_text("Live")
+        page.on("console", lambda message: "oobErrorNoTarget" in message.text
+                and misses.append(message.text))
     cell_ids = [
         (column_id, lane_id)
         for column_id in live_board["columns"].values()
@@ -274,6 +277,7 @@ def test_after_random_moves_from_two_people_every_view_equals_a_fresh_load(
     for who, page in pages.items():
         assert page.evaluate(BOARD_SHAPE) == expected, f"{who}'s view after:\n{history}"
         assert page.errors == [], who
+    assert misses == [], history
 
 
 def test_an_open_page_reconnects_and_catches_up_after_a_server_restart(
@@ -312,6 +316,24 @@ def test_a_page_that_cannot_open_a_socket_polls_and_stays_current(
     expect(cell(page, live_board, "Doing").locator("#card-LIV-3")).to_be_visible(timeout=7000)
     expect(wip(page, live_board, "Doing")).to_have_text("1 / 3")
     expect(page.locator("#live-state")).to_have_text("Polling")
+    assert page.errors == []
+
+
+def test_a_page_whose_websocket_opens_but_never_answers_polls_without_waiting_for_it(
+    live_server, live_app, new_page, live_board
+):
+    page = new_page()
+    # A proxy that accepts the upgrade and then passes nothing on: the socket opens and hangs
+    # (Socket.IO alone would give up only after its 20 s connect timeout).
+    page.context.route("**/socket.io/?*transport=polling*", lambda route: route.abort())
+    page.context.route_web_socket("**/socket.io/**", lambda websocket: None)
+    log_in(page, live_server, "ann")
+    page.goto(f"{live_server}/boards/LIV")
+    expect(page.locator("#live-state")).to_have_text("Polling", timeout=10_000)
+
+    move_as(live_app, "bob", "LIV-5", "Doing")
+    expect(cell(page, live_board, "Doing").locator("#card-LIV-5")).to_be_visible(timeout=7000)
+    expect(wip(page, live_board, "Doing")).to_have_text("1 / 3")
     assert page.errors == []
 
 
