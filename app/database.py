@@ -1,7 +1,7 @@
 """Engine behaviour per dialect.
 
 SQLite: WAL and foreign keys on every connection. Transactions that may write (every
-request but GET/HEAD, every CLI command and script) open with BEGIN IMMEDIATE, so two writers
+request but GET/HEAD and Socket.IO events, every CLI command and script) open with BEGIN IMMEDIATE, so two writers
 queue for the lock instead of one failing when it upgrades a read snapshot: SQLite's stand-in
 for PostgreSQL's `SELECT … FOR UPDATE` on the board. Page reads stay concurrent.
 """
@@ -27,7 +27,11 @@ def _sqlite_on_connect(dbapi_connection, _record):
 
 
 def _read_only_request() -> bool:
-    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    # Socket.IO events only read (who may see a board, events since N): they must never queue
+    # for the write lock behind moves, whatever transport carried them.
+    return has_request_context() and (
+        request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/socket.io")
+    )
 
 
 @event.listens_for(Engine, "begin")

@@ -4,6 +4,7 @@ from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
+from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
 from app.swarms.models import (
     AndonHook,
     Availability,
@@ -14,9 +15,11 @@ from app.swarms.models import (
     SwarmTask,
     UserInterest,
 )
+from app.wall.models import WallLink
 
 __all__ = [
     "AndonHook",
+    "AsyncUpdate",
     "Availability",
     "ApiToken",
     "Board",
@@ -28,6 +31,10 @@ __all__ = [
     "Comment",
     "Event",
     "Lane",
+    "Standup",
+    "StandupAttendee",
+    "StandupItem",
+    "StandupNote",
     "Swarm",
     "SwarmInvitation",
     "SwarmMessage",
@@ -38,4 +45,5 @@ __all__ = [
     "User",
     "UserInterest",
     "UserSkill",
+    "WallLink",
 ]

@@ -1,0 +1,1 @@
+"""Stand-up mode: walk the board together, right to left, on every screen at once."""
