@@ -1,9 +1,9 @@
 """Engine behaviour per dialect.
 
-SQLite: WAL and foreign keys on every connection. Transactions that may write (every
-request but GET/HEAD and Socket.IO events, every CLI command and script) open with BEGIN IMMEDIATE, so two writers
-queue for the lock instead of one failing when it upgrades a read snapshot: SQLite's stand-in
-for PostgreSQL's `SELECT … FOR UPDATE` on the board. Page reads stay concurrent.
+SQLite: WAL and foreign keys on every connection. Transactions that may write (every request
+but GET/HEAD and Socket.IO events, every CLI command and script) open with BEGIN IMMEDIATE, so
+two writers queue for the lock instead of one failing when it upgrades a read snapshot: SQLite's
+stand-in for PostgreSQL's `SELECT … FOR UPDATE` on the board. Page reads stay concurrent.
 """
 
 import sqlite3

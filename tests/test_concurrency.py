@@ -227,3 +227,23 @@ def test_racing_creates_into_a_full_column_respect_the_limit(app, policy):
     numbers = db.session.scalars(select(Card.number).where(Card.board_id == board_id)).all()
     assert numbers == [1], "card numbers are handed out once, to the card that was created"
     assert db.session.get(Board, board_id).next_card_number == 2
+
+
+def test_people_starting_the_stand_up_at_once_get_one_facilitator(app):
+    from app.standups.models import Standup
+    from app.standups.services import start_standup
+
+    owner = make.user("ann")
+    board = make.board(owner, "simple", key="RCE")
+    people = [owner] + [make.user(f"racer{n}") for n in range(THREADS - 1)]
+    for person in people[1:]:
+        make.member(board, person)
+    board_id, ids = board.id, [p.id for p in people]
+
+    def attempt(user_id):
+        return lambda: start_standup(db.session.get(Board, board_id), db.session.get(User, user_id))
+
+    outcomes = race(app, [attempt(user_id) for user_id in ids])
+    assert Counter(outcomes) == {"ok": 1, "Invalid": THREADS - 1}
+    running = db.session.scalars(select(Standup).where(Standup.board_id == board_id)).all()
+    assert len(running) == 1
