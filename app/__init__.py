@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.history.routes import bp as history_bp
     from app.metrics.routes import bp as metrics_bp
     from app.realtime import init_realtime
+    from app.standups.routes import bp as standups_bp
     from app.swarms.board_routes import bp as swarming_bp
     from app.swarms.routes import bp as swarms_bp
     from app.web import register_error_handlers, register_template_helpers
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(history_bp)
     app.register_blueprint(swarms_bp)
     app.register_blueprint(swarming_bp)
+    app.register_blueprint(standups_bp)
     init_api(app)
     init_realtime(app)
     register_error_handlers(app)

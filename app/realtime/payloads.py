@@ -43,9 +43,10 @@ class BoardChange:
     cards: dict[int, Cell | None] = field(default_factory=dict)  # card → its cell before
     columns: set[int] = field(default_factory=set)  # whose counts may have changed
     lanes: set[int] = field(default_factory=set)
+    standup: bool = False  # the stand-up strip changed (started, focus, joined, ended…)
 
     def __bool__(self) -> bool:
-        return self.reshaped or bool(self.cards or self.columns or self.lanes)
+        return self.reshaped or self.standup or bool(self.cards or self.columns or self.lanes)
 
 
 def board_change(events: list[Event]) -> BoardChange:
@@ -56,6 +57,9 @@ def board_change(events: list[Event]) -> BoardChange:
     for event in events:
         if event.type.startswith(SHAPE_EVENTS) and event.type != "board.created":
             change.reshaped = True
+        if event.type.startswith("standup."):
+            change.standup = True  # the card it names is only in focus: the card is unchanged
+            continue
         if not event.card_id:
             continue
         card_id = event.card_id
@@ -123,6 +127,10 @@ def board_update_html(board: Board, change: BoardChange, now: datetime | None = 
             "boards/_card.html", item=card_view(card, now, sle), board_key=board.key,
             cards_root=cards_root, place=place,
         ))
+    if change.standup:
+        from app.standups.view import standup_bar
+
+        parts.append(standup_bar(board, oob=True))
     return "".join(parts)
 
 
