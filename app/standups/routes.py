@@ -4,8 +4,6 @@ Actions answer HTMX with the stand-up strip (the facilitator's own view is updat
 answer; every other view, the wall included, by the board push of the `standup.*` event).
 """
 
-import json
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -88,11 +86,8 @@ def end(standup_id: int):
     standup = services.get_standup(standup_id, current_user)
     services.end_standup(standup, current_user)
     db.session.commit()
-    if htmx:
-        # The strip goes away; the facilitator is shown where the summary lives.
-        summary_url = url_for("standups.show", standup_id=standup.id)
-        trigger = json.dumps({"standup-ended": {"url": summary_url}})
-        return standup_bar(standup.board), 200, {"HX-Trigger": trigger}
+    if htmx:  # the facilitator goes on to the summary; every other view loses the strip
+        return "", 204, {"HX-Redirect": url_for("standups.show", standup_id=standup.id)}
     return redirect(url_for("standups.show", standup_id=standup.id))
 
 

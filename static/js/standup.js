@@ -87,9 +87,6 @@
     if (button) { event.preventDefault(); button.click(); }
   });
 
-  document.body.addEventListener("standup-ended", (event) => {
-    if (event.detail && event.detail.url) window.location.assign(event.detail.url);
-  });
   document.addEventListener("htmx:afterSettle", () => {
     setup();
     if (document.body.classList.contains("aging-overlay")) markAges();
