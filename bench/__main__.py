@@ -3,13 +3,13 @@
 import sys
 import time
 
-from bench import board_page, live, metrics, moves, print_table
+from bench import board_page, live, metrics, moves, print_table, standup
 
 
 def main() -> int:
     started = time.perf_counter()
     figures = []
-    for benchmark in (board_page, moves, metrics, live):
+    for benchmark in (board_page, moves, metrics, live, standup):
         print(f"running {benchmark.__name__} ...", file=sys.stderr, flush=True)
         figures.extend(benchmark.run())
     print_table(figures)
