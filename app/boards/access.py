@@ -1,5 +1,6 @@
 """Who may see and change a board. Non-members get NotFound, so a board's existence is private."""
 
+from flask import has_request_context, request
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -16,11 +17,23 @@ def board_role(board: Board, user: User | None) -> str | None:
         return None
     if user.is_admin:
         return "owner"
-    return db.session.scalar(
-        select(BoardMember.role).where(
-            BoardMember.board_id == board.id, BoardMember.user_id == user.id
+    # A request asks the same question several times (the route, then the service it calls);
+    # the answer is kept for the rest of that request only.
+    cache = request.environ.setdefault("sb.roles", {}) if has_request_context() else {}
+    key = (board.id, user.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(BoardMember.role).where(
+                BoardMember.board_id == board.id, BoardMember.user_id == user.id
+            )
         )
-    )
+    return cache[key]
+
+
+def forget_roles() -> None:
+    """Memberships changed in this request: ask the database again from now on."""
+    if has_request_context():
+        request.environ.pop("sb.roles", None)
 
 
 def require_role(board: Board, user: User | None, needed: str = "viewer") -> str:

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import func, select
 
 from app.accounts.models import Team, User
-from app.boards.access import require_role
+from app.boards.access import forget_roles, require_role
 from app.boards.models import (
     CLASSES_OF_SERVICE,
     COLUMN_KINDS,
@@ -90,7 +90,14 @@ def create_board(
     return board
 
 
-def update_board(board: Board, actor: User, *, name=None, description=None, timezone=None) -> Board:
+def update_board(
+    board: Board, actor: User, *, name=None, description=None, timezone=None, dispatch_times=None
+) -> Board:
+    """Change the board's own fields (those given); `dispatch_times` are the dispatch swarm's
+    meetings, "HH:MM" on the board's clock (see app.swarms.dispatch)."""
+    # Imported here: the dispatch service builds on the card services, which build on these.
+    from app.swarms.dispatch import parse_dispatch_times
+
     require_role(board, actor, "owner")
     board = lock_board(board)
     changes = {}
@@ -104,6 +111,10 @@ def update_board(board: Board, actor: User, *, name=None, description=None, time
         if timezone not in available_timezones() and timezone != "UTC":
             raise Invalid(f"Unknown time zone {timezone!r}.")
         changes["timezone"] = board.timezone = timezone
+    if dispatch_times is not None:
+        times = parse_dispatch_times(dispatch_times)
+        if times != (board.dispatch_times or []):
+            changes["dispatch_times"] = board.dispatch_times = times
     record_event(board, "board.updated", actor=actor, changes=changes)
     return board
 
@@ -381,11 +392,13 @@ def set_member(
     if member is None:
         member = BoardMember(board_id=board.id, user=user, role=role)
         db.session.add(member)
+        forget_roles()
         record_event(board, "member.added", actor=actor, at=at, user=user.username, role=role)
     elif member.role != role:
         if member.role == "owner":
             _ensure_another_owner(board, user)
         member.role = role
+        forget_roles()
         record_event(board, "member.changed", actor=actor, at=at, user=user.username, role=role)
     return member
 
@@ -417,6 +430,7 @@ def remove_member(board: Board, actor: User, username: str) -> None:
     if member.role == "owner":
         _ensure_another_owner(board, user)
     db.session.delete(member)
+    forget_roles()
     record_event(board, "member.removed", actor=actor, user=username)
 
 
