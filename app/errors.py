@@ -46,3 +46,10 @@ class WipLimitReached(DomainError):
     def __init__(self, message: str, needs_reason: bool = False):
         super().__init__(message, needs_reason=needs_reason)
         self.needs_reason = needs_reason
+
+
+class SwarmStillOpen(Invalid):
+    """Finishing or archiving a card whose swarm is still open: say what becomes of the swarm
+    (`resolve`, `cancel` or `keep`)."""
+
+    code = "swarm_open"

@@ -288,3 +288,48 @@ def test_skills_are_kept_in_lower_case(desk):
     set_skill(people["bob"], "Postfix", 4)
     db.session.commit()
     assert [(s.skill, s.level) for s in people["bob"].skills] == [("postfix", 4)]
+
+
+def test_finishing_a_card_with_an_open_swarm_asks_what_becomes_of_it(desk):
+    from app.cards.moves import move_card
+    from app.errors import SwarmStillOpen
+
+    board, card, people = desk
+    swarm = start(card, people["ann"])
+    done = make.column(board, "Done")
+    with pytest.raises(SwarmStillOpen, match="resolve it, cancel it or keep it"):
+        move_card(card, people["ann"], column=done)
+    db.session.rollback()
+    assert card.column.name != "Done" and swarm.status == "open"
+    move_card(card, people["ann"], column=done, swarm="resolve")
+    db.session.commit()
+    assert (card.column.name, swarm.status, swarm.continued_by.username) == ("Done", "resolved",
+                                                                              "ann")
+
+
+def test_archiving_a_card_with_an_open_swarm_can_keep_or_cancel_it(desk, client, login):
+    from app.cards.services import archive_card
+    from app.errors import SwarmStillOpen
+
+    board, card, people = desk
+    swarm = start(card, people["ann"])
+    login("ann")
+    asked = client.post(f"/cards/{card.key}/archive", headers={"HX-Request": "true"})
+    assert asked.status_code == 422
+    page = asked.get_data(as_text=True)
+    assert "has an open swarm" in page and 'value="cancel"' in page
+    db.session.expire_all()
+    assert card.archived_at is None
+    archived = client.post(f"/cards/{card.key}/archive", data={"swarm": "cancel"},
+                           headers={"HX-Request": "true"})
+    assert archived.status_code == 200
+    db.session.expire_all()
+    assert card.archived_at is not None and swarm.status == "cancelled"
+    other = make.card(board, people["ann"], "Another")
+    kept = start(other, people["ann"])
+    with pytest.raises(SwarmStillOpen):
+        archive_card(other, people["ann"])
+    db.session.rollback()
+    archive_card(other, people["ann"], swarm="keep")
+    db.session.commit()
+    assert kept.status == "open"

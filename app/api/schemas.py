@@ -318,6 +318,11 @@ class MoveSchema(RequestSchema):
     override_reason = fields.String(
         allow_none=True, **documented("Why a hard-with-override WIP limit may be passed.")
     )
+    swarm = fields.String(
+        allow_none=True,
+        **documented("Into a done column with an open swarm: what becomes of the swarm.",
+                     enum=["resolve", "cancel", "keep"]),
+    )
 
 
 class BlockSchema(RequestSchema):

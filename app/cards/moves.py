@@ -128,11 +128,13 @@ def move_card(
     version=None,
     override_reason: str | None = None,
     at: datetime | None = None,
+    swarm: str | None = None,
 ) -> Card:
     """Move a card to a column and lane (and position within them).
 
     Enforces: the mover is a member; the card is live and at the version the mover saw; the
-    target is on the card's board; the column's and lane's WIP limits by their policy.
+    target is on the card's board; the column's and lane's WIP limits by their policy; a card
+    finished with an open swarm says what becomes of the swarm (`swarm`: resolve, cancel, keep).
     """
     board = card.board
     require_role(board, actor, "member")
@@ -147,6 +149,10 @@ def move_card(
         raise Invalid(f"Column {column.name!r} has been deleted.")
     at = at or utcnow()
     overrides, soft = check_room(card, column, lane, override_reason)
+    if column.kind == "done" and column.id != card.column_id:
+        from app.swarms.services import end_swarm_with_card
+
+        end_swarm_with_card(card, actor, swarm, at=at)  # a finished card's swarm: say what
 
     from_column, from_lane = card.column, card.lane
     entering = column.id != from_column.id

@@ -9,7 +9,7 @@ from app.boards.routes import render_board
 from app.boards.services import active_columns, board_lanes, find_column, find_lane
 from app.cards import services
 from app.cards.moves import move_card
-from app.errors import DomainError, Invalid, StaleVersion, WipLimitReached
+from app.errors import DomainError, Invalid, StaleVersion, SwarmStillOpen, WipLimitReached
 from app.events.services import card_history
 from app.extensions import db, htmx
 
@@ -29,11 +29,12 @@ def detail_context(card) -> dict:
     )
 
 
-def render_detail(card, *, status: int = 200, message: str | None = None, level="success"):
+def render_detail(card, *, status: int = 200, message: str | None = None, level="success",
+                  extra: str = ""):
     context = detail_context(card)
     if not htmx:
         return render_template("cards/detail.html", **context), status
-    html = render_template("cards/_detail.html", **context)
+    html = render_template("cards/_detail.html", **context) + extra
     if message:
         html += render_template("_flash_oob.html", message=message, level=level)
     headers = {"HX-Trigger": "boardChanged"} if request.method == "POST" else {}
@@ -104,11 +105,26 @@ def unblock(card_key: str):
 @login_required
 def archive(card_key: str):
     card = services.get_card(card_key, current_user, "member")
-    return card_action(
-        card,
-        lambda: services.archive_card(card, current_user, version=request.form.get("version")),
-        f"{card.key} archived; its history stays in the metrics.",
-    )
+    form = request.form
+    try:
+        return card_action(
+            card,
+            lambda: services.archive_card(card, current_user, version=form.get("version"),
+                                          swarm=form.get("swarm") or None),
+            f"{card.key} archived; its history stays in the metrics.",
+        )
+    except SwarmStillOpen as refused:
+        db.session.rollback()
+        if not htmx:
+            raise
+        dialog = render_template(
+            "cards/_swarm_dialog.html", card=card, message=refused.message,
+            action=url_for("cards.archive", card_key=card.key), target="#card-detail",
+            swap="outerHTML",
+            fields={"version": form.get("version", "")},
+        )
+        return render_detail(card, status=refused.status, message=refused.message,
+                             extra=dialog)
 
 
 @bp.post("/<card_key>/restore")
@@ -214,6 +230,7 @@ def move(card_key: str):
         move_card(
             card, current_user, column=column, lane=lane, position=form.get("position"),
             version=form.get("version"), override_reason=form.get("override_reason") or None,
+            swarm=form.get("swarm") or None,
         )
         db.session.commit()
     except DomainError as refused:
@@ -226,6 +243,13 @@ def move(card_key: str):
         if isinstance(refused, WipLimitReached) and refused.needs_reason:
             extra = render_template(
                 "cards/_override_dialog.html", card=card, form=form, message=refused.message
+            )
+        elif isinstance(refused, SwarmStillOpen):
+            fields = ("column", "lane", "position", "version", "override_reason")
+            extra = render_template(
+                "cards/_swarm_dialog.html", card=card, message=refused.message,
+                action=url_for("cards.move", card_key=card.key), target="#board",
+                swap="outerHTML", fields={name: form.get(name, "") for name in fields},
             )
         return render_board(board, status=refused.status, message=refused.message, extra=extra)
     if not htmx:

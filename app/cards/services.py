@@ -233,13 +233,17 @@ def unblock_card(card: Card, actor: User, *, version=None, at=None) -> Card:
     return card
 
 
-def archive_card(card: Card, actor: User, *, version=None, at=None) -> Card:
-    """Take a card off the board. Never deleted: its history feeds the metrics."""
+def archive_card(card: Card, actor: User, *, version=None, at=None, swarm=None) -> Card:
+    """Take a card off the board. Never deleted: its history feeds the metrics. A card with an
+    open swarm needs `swarm` (resolve, cancel or keep) to say what becomes of it."""
+    from app.swarms.services import end_swarm_with_card
+
     require_role(card.board, actor, "member")
     card = locked_card(card)
     check_version(card, version)
     if card.archived_at is not None:
         raise Invalid(f"{card.key} is already archived.")
+    end_swarm_with_card(card, actor, swarm, at=at)
     card.archived_at = at or utcnow()
     db.session.flush()
     record_event(

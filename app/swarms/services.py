@@ -13,7 +13,7 @@ from app.accounts.services import user_by_username
 from app.boards.access import board_role, require_role
 from app.cards.models import Card
 from app.clock import utcnow
-from app.errors import Forbidden, Invalid, NotFound
+from app.errors import Forbidden, Invalid, NotFound, SwarmStillOpen
 from app.events.services import lock_board, record_event
 from app.extensions import db
 from app.swarms.models import (
@@ -457,20 +457,27 @@ def _release_everyone(swarm: Swarm, at: datetime) -> None:
             invitation.status = "cancelled"
 
 
+SWARM_DECISIONS = ("resolve", "cancel", "keep")
+
+
 def end_swarm_with_card(card: Card, actor: User, decision: str | None, *, at=None) -> None:
     """Archiving or finishing a card with an open swarm needs a decision about the swarm:
-    `resolve` (the owner continues, outcome: the card is done), `cancel`, or `keep`."""
+    `resolve` (whoever owns the card continues; the outcome: it was closed), `cancel`, or
+    `keep` it open. Without one, SwarmStillOpen says so and nothing changes."""
     swarm = open_swarm_of(card)
     if swarm is None or decision == "keep":
         return
     if decision == "resolve":
-        resolve_swarm(swarm, actor, continued_by=None,
+        owner = card.owner or actor
+        resolve_swarm(swarm, actor, continued_by=owner.username,
                       outcome=f"Closed with the card {card.key}.", at=at)
     elif decision == "cancel":
         cancel_swarm(swarm, actor, reason=f"{card.key} was closed.", at=at)
+    elif decision:
+        raise Invalid(f"Say resolve, cancel or keep for the swarm (got {decision!r}).")
     else:
-        raise Invalid(
-            f"{card.key} has an open swarm: say whether to resolve it, cancel it or keep it open."
+        raise SwarmStillOpen(
+            f"{card.key} has an open swarm: resolve it, cancel it or keep it open."
         )
 
 
