@@ -1,4 +1,5 @@
-"""Log in and out, the personal home page ("My work") and the profile with API tokens."""
+"""Log in and out, the personal home page ("My work"), the profile (skills, interests, being
+available to help, API tokens) and other people's profiles."""
 
 from urllib.parse import urlparse
 
@@ -7,13 +8,23 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.accounts.services import authenticate, create_token, revoke_token, tokens_of
+from app.accounts.models import User
+from app.accounts.services import (
+    authenticate,
+    create_token,
+    revoke_token,
+    set_skill,
+    tokens_of,
+    user_by_username,
+)
 from app.boards.access import boards_for
 from app.cards.models import Card
 from app.cards.wip import board_counts
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import db, htmx
 from app.metrics.flow import card_age_days
+from app.swarms.experts import interests_of, loads, remove_skill, set_available, set_interest
+from app.swarms.models import Availability
 
 bp = Blueprint("accounts", __name__)
 
@@ -67,10 +78,84 @@ def home():
     )
 
 
+def helper_profile(user: User) -> dict:
+    """Someone as a helper: skills with levels, interests, availability and current load."""
+    return dict(
+        person=user,
+        skills=list(user.skills),
+        interests=interests_of(user),
+        availability=db.session.get(Availability, user.id),
+        load=loads([user.id]).get(user.id, 0),
+        now=utcnow(),
+    )
+
+
+def render_profile(new_token: str | None = None):
+    return render_template("accounts/profile.html", tokens=tokens_of(current_user),
+                           new_token=new_token, **helper_profile(current_user))
+
+
+def helping_done(message: str):
+    """Commit a change to my helper profile; answer with the section (HTMX) or the page."""
+    db.session.commit()
+    if not htmx:
+        flash(message, "success")
+        return redirect(url_for("accounts.profile") + "#helping")
+    html = render_template("accounts/_helping.html", **helper_profile(current_user))
+    return html + render_template("_flash_oob.html", message=message, level="success")
+
+
 @bp.get("/profile")
 @login_required
 def profile():
-    return render_template("accounts/profile.html", tokens=tokens_of(current_user), new_token=None)
+    return render_profile()
+
+
+@bp.post("/profile/skills")
+@login_required
+def save_skill():
+    entry = set_skill(current_user, request.form.get("skill", ""), request.form.get("level", ""))
+    return helping_done(f"{entry.skill}: level {entry.level} of 5.")
+
+
+@bp.post("/profile/skills/remove")
+@login_required
+def drop_skill():
+    skill = request.form.get("skill", "")
+    remove_skill(current_user, skill)
+    return helping_done(f"{skill} removed from your skills.")
+
+
+@bp.post("/profile/interests")
+@login_required
+def add_interest():
+    skill = request.form.get("skill", "")
+    set_interest(current_user, skill, True)
+    return helping_done(f"You want to grow in {skill.strip().lower()}.")
+
+
+@bp.post("/profile/interests/remove")
+@login_required
+def drop_interest():
+    skill = request.form.get("skill", "")
+    set_interest(current_user, skill, False)
+    return helping_done(f"{skill} removed from your interests.")
+
+
+@bp.post("/profile/availability")
+@login_required
+def availability():
+    available = request.form.get("available") in ("1", "true", "on")
+    set_available(current_user, available, request.form.get("note", ""))
+    return helping_done("You are available to help; you show on every board's drop-in panel."
+                        if available else "You are no longer shown as available to help.")
+
+
+@bp.get("/people/<username>")
+@login_required
+def person(username: str):
+    """Anyone's helper profile, read-only, for whoever is logged in."""
+    return render_template("accounts/person.html", **helper_profile(user_by_username(username)))
 
 
 @bp.post("/profile/tokens")
@@ -78,8 +163,7 @@ def profile():
 def new_token():
     token = create_token(current_user, request.form.get("name") or "API token")
     db.session.commit()
-    return render_template("accounts/profile.html", tokens=tokens_of(current_user),
-                           new_token=token)
+    return render_profile(new_token=token)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

@@ -83,6 +83,11 @@ class MetricsSchema(Schema):
     littles_law = fields.Dict(
         **documented("{avg_wip, throughput_per_day, avg_cycle_time_days, expected_wip, ratio}.")
     )
+    swarms = fields.Dict(
+        **documented("Swarming over the window: by type and week, time to first expert, "
+                     "duration, people, share swarmed, cycle time swarmed vs not, skills, "
+                     "contribution by team.")
+    )
 
 
 class ForecastSchema(Schema):

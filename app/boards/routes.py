@@ -13,6 +13,9 @@ from app.boards.view import CardFilter, board_view
 from app.cards.services import archived_cards, assignable_people, create_card
 from app.errors import Invalid
 from app.extensions import db, htmx
+from app.swarms import andon
+from app.swarms.andon import hooks_of
+from app.swarms.dispatch import dispatch_status
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
 
@@ -91,7 +94,9 @@ def quick_add(key: str):
 # --- settings ------------------------------------------------------------------------------
 
 
-def render_settings(board, message: str | None = None):
+def render_settings(board, message: str | None = None, new_hook: tuple | None = None):
+    """The settings page (or its HTMX fragment); `new_hook` is (hook, token) right after a
+    webhook is made: the only time its token is shown."""
     context = dict(
         board=board,
         columns=services.active_columns(board),
@@ -99,6 +104,9 @@ def render_settings(board, message: str | None = None):
         members=services.members_of(board),
         commitment=services.commitment_point(board),
         teams=services.all_teams(),
+        hooks=hooks_of(board),
+        new_hook=new_hook,
+        dispatch=dispatch_status(board),
     )
     if htmx:
         html = render_template("boards/_settings.html", **context)
@@ -108,10 +116,12 @@ def render_settings(board, message: str | None = None):
     return render_template("boards/settings.html", **context)
 
 
-def settings_done(board, message: str):
+def settings_done(board, message: str, new_hook: tuple | None = None):
     db.session.commit()
     if htmx:
-        return render_settings(board, message)
+        return render_settings(board, message, new_hook)
+    if new_hook:  # the token cannot wait for a redirect: it is shown once, now
+        return render_settings(board, message, new_hook)
     return redirect(url_for("boards.settings", key=board.key))
 
 
@@ -129,8 +139,25 @@ def update_board(key: str):
     services.update_board(
         board, current_user, name=request.form.get("name"),
         description=request.form.get("description"), timezone=request.form.get("timezone"),
+        dispatch_times=request.form.get("dispatch_times"),
     )
     return settings_done(board, "Board saved.")
+
+
+@bp.post("/<key>/hooks")
+@login_required
+def create_hook(key: str):
+    board = get_board(key, current_user, "owner")
+    hook, token = andon.create_hook(board, current_user, request.form.get("name", ""))
+    return settings_done(board, f"Webhook {hook.name!r} created.", new_hook=(hook, token))
+
+
+@bp.post("/<key>/hooks/<int:hook_id>/revoke")
+@login_required
+def revoke_hook(key: str, hook_id: int):
+    board = get_board(key, current_user, "owner")
+    andon.revoke_hook(board, current_user, hook_id)
+    return settings_done(board, "Webhook revoked; calls with its token are refused from now.")
 
 
 COLUMN_FIELDS = ("name", "kind", "wip_limit", "wip_policy", "sort_policy", "value_activity",

@@ -14,6 +14,7 @@ from app.cards.wip import column_counts, lane_counts, wip_state
 from app.clock import utcnow
 from app.extensions import db
 from app.metrics.flow import card_age_days, service_level_expectation
+from app.swarms.services import swarm_counts
 
 FILTER_KEYS = ("q", "owner", "type", "tag", "priority", "lane", "blocked")
 # A done column shows recent finishes only; the rest stay in the history and the metrics.
@@ -78,6 +79,7 @@ class CardView:
     age_days: float | None
     aged: bool
     escalated: bool
+    swarm_people: int = 0  # people in the card's open swarm
 
 
 @dataclass
@@ -143,7 +145,7 @@ def board_view(
         tags.update(card.tags)
         if card_filter.matches(card, me_username):
             grouped.setdefault((card.column_id, card.lane_id), []).append(card)
-    cells, earlier_done = _arrange(grouped, columns, now, sle)
+    cells, earlier_done = _arrange(grouped, columns, now, sle, swarm_counts(board.id))
 
     return BoardView(
         board=board,
@@ -186,13 +188,18 @@ def lane_views(lanes: list[Lane], counts: dict[int, int]) -> list[LaneView]:
     ]
 
 
-def card_view(card: Card, now: datetime, sle: float | None) -> CardView:
+def card_view(card: Card, now: datetime, sle: float | None,
+              swarm_people: int | None = None) -> CardView:
+    """One card's view; a single card (a push) asks for its swarm's size itself."""
     age = card_age_days(card, now)
+    if swarm_people is None:
+        swarm_people = swarm_counts(card.board_id).get(card.id, 0)
     return CardView(
         card=card,
         age_days=age,
         aged=sle is not None and age is not None and age > sle,
         escalated=is_escalated(card, now, sle),
+        swarm_people=swarm_people,
     )
 
 
@@ -209,7 +216,8 @@ def cells_view(
     grouped: dict[tuple[int, int], list[Card]] = {}
     for card in cards:
         grouped.setdefault((card.column_id, card.lane_id), []).append(card)
-    shown, earlier_done = _arrange(grouped, columns, now, sle)
+    shown, earlier_done = _arrange(grouped, columns, now, sle,
+                                   swarm_counts(board.id) if grouped else {})
     return BoardView(
         board=board, seq=board.last_seq, columns=[], lanes=[], cells=shown, sle_days=sle,
         now=now, filter=CardFilter(), earlier_done=earlier_done,
@@ -242,7 +250,7 @@ def _live_cards(board: Board):
 
 
 def _arrange(grouped: dict[tuple[int, int], list[Card]], columns: list[BoardColumn],
-             now: datetime, sle: float | None):
+             now: datetime, sle: float | None, swarms: dict[int, int]):
     """Cells in display order (done cells cut to their recent finishes), and how many each
     done cell leaves out."""
     kind_of = {c.id: c.kind for c in columns}
@@ -255,7 +263,8 @@ def _arrange(grouped: dict[tuple[int, int], list[Card]], columns: list[BoardColu
             if earlier:
                 earlier_done[(column_id, lane_id)] = earlier
         ordered = order_cards(policy_of.get(column_id, "manual"), group, now, sle)
-        cells[(column_id, lane_id)] = [card_view(card, now, sle) for card in ordered]
+        cells[(column_id, lane_id)] = [card_view(card, now, sle, swarms.get(card.id, 0))
+                                       for card in ordered]
     return cells, earlier_done
 
 

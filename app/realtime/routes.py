@@ -21,7 +21,11 @@ CATCH_UP_LIMIT = 200  # past this many events a view re-fetches the whole board 
 @bp.get("/boards/<key>/live")
 @login_required
 def catch_up(key: str):
-    board = get_board(key, current_user)
+    return catch_up_answer(get_board(key, current_user))
+
+
+def catch_up_answer(board):
+    """What a view of `board` missed since `?since=` (the wall's catch-up answers the same)."""
     raw = request.args.get("since", "")
     if not raw.isdigit():
         raise Invalid('"since" must be a sequence number (a whole number, 0 or more).')

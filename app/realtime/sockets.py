@@ -15,8 +15,10 @@ from app.errors import DomainError, Invalid
 from app.events.services import EVENTS_PAGE, events_as_dicts, events_since
 from app.extensions import db, socketio
 from app.realtime.publish import emit_to_room, room
+from app.wall.services import live_link, wall_board, wall_for_token, wall_person, wall_room
 
 USER_KEY = "sb_socket_user"
+WALL_KEY = "sb_socket_wall"
 MAX_ERRORS = 20
 _errors: dict[str, int] = {}
 
@@ -38,6 +40,14 @@ def refuse(message: str) -> dict:
     if _errors[sid] > MAX_ERRORS:
         disconnect()
     return {"ok": False, "error": message}
+
+
+def socket_board(key: str, user: User | None):
+    """The board a socket asks for: a member's, or one its wall link shows (while the link
+    stands)."""
+    if WALL_KEY in session:
+        return wall_board(live_link(session[WALL_KEY]), key)
+    return get_board(key, user)
 
 
 def board_key_in(data) -> str:
@@ -62,6 +72,15 @@ def announce_presence(board_key: str, to: str | None = None) -> None:
 @socketio.on("connect")
 def on_connect(auth=None):
     token = auth.get("token") if isinstance(auth, dict) else None
+    if isinstance(auth, dict) and "wall" in auth:
+        # A wall display: no user, only the boards of its link (checked again on every join).
+        try:
+            link = wall_for_token(auth["wall"])
+        except DomainError as error:
+            raise ConnectionRefusedError(error.message) from None
+        session[WALL_KEY] = link.id
+        join_room(wall_room(link.id))
+        return
     if token:
         user = user_for_token(token, read_only=True) if isinstance(token, str) else None
         if user is None:
@@ -77,13 +96,14 @@ def on_connect(auth=None):
 def on_join(data=None):
     user = socket_user()
     try:
-        board = get_board(board_key_in(data), user)
+        board = socket_board(board_key_in(data), user)
     except DomainError as error:
         return refuse(error.message)
     join_room(room(board.key))
     # The room hears only of a new face; another screen of someone already here is news to
     # itself alone (so a thousand joins are not a thousand broadcasts to the room).
-    newcomer = presence().join(board.key, request.sid, person(user))
+    someone = wall_person(live_link(session[WALL_KEY])) if WALL_KEY in session else person(user)
+    newcomer = presence().join(board.key, request.sid, someone)
     announce_presence(board.key, to=None if newcomer else request.sid)
     return {"ok": True, "seq": board.last_seq}
 
@@ -105,7 +125,7 @@ def on_catch_up(data=None):
     """The events after `since`, for a client that knows where it stopped."""
     user = socket_user()
     try:
-        board = get_board(board_key_in(data), user)
+        board = socket_board(board_key_in(data), user)
         since = data.get("since")
         if isinstance(since, bool) or not isinstance(since, int) or since < 0:
             raise Invalid('"since" must be a sequence number (a whole number, 0 or more).')

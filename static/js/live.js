@@ -77,6 +77,7 @@
     stopPolling();
     if (socket) socket.disconnect();
     setConnectionState("offline");
+    document.dispatchEvent(new CustomEvent("board-lost-access"));  // a wall says why
     const badge = document.getElementById("live-state");
     if (badge) badge.title = "You no longer have access to this board";
     const flash = document.getElementById("flash");
@@ -103,7 +104,9 @@
   const isPoll = (event) => event.detail.elt && event.detail.elt.id === "live-poll";
 
   document.addEventListener("htmx:configRequest", (event) => {
-    if (isPoll(event) && board()) event.detail.parameters.since = applied();
+    if (!isPoll(event) || !board()) return;
+    event.detail.parameters.since = applied();
+    event.detail.path = board().dataset.liveUrl;  // a wall rotating boards polls the one shown
   });
   // Fragments from `since` to `seq` bring any board between the two to `seq` (each touched
   // card is re-placed, next to cards they did not touch); a board outside that range waits for
@@ -198,7 +201,11 @@
     if (typeof io === "undefined") { fallBack(); return; }
     setConnectionState("connecting");
     expectLive();
-    socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
+    // A wall display has no login: its link's token opens the socket instead.
+    const wall = document.body.dataset.wallToken;
+    socket = io({ transports: ["websocket", "polling"], tryAllTransports: true,
+                  ...(wall ? { auth: { wall } } : {}) });
+    document.dispatchEvent(new CustomEvent("live-socket", { detail: socket }));
     socket.on("connect", () => {
       expectLive();
       socket.timeout(LIVE_WITHIN_MS).emit("join", { board: boardKey() }, (error, ack) => {
@@ -217,10 +224,20 @@
     socket.io.on("reconnect_attempt", expectLive);
   }
 
+  // A view showing some lanes and columns only (a wall) ignores cards placed elsewhere.
+  function shows(cell) {
+    const [column, lane] = (cell || "").split("-");
+    return board().dataset.columns.split(",").includes(column) &&
+           board().dataset.lanes.split(",").includes(lane);
+  }
+
   // A pushed card placed before a card (or into a cell) this view does not have: the view has
   // drifted from the board, so it asks for the board as it is.
   document.addEventListener("htmx:oobErrorNoTarget", (event) => {
-    if (board() && event.detail.content && event.detail.content.dataset.placement) refreshBoard();
+    const content = event.detail.content;
+    if (!board() || !content || !content.dataset.placement) return;
+    if (board().dataset.partial === "1" && !shows(content.dataset.cell)) return;  // hidden here
+    refreshBoard();
   });
 
   // A request answered with the board brings our own change; the server leaves this socket out
