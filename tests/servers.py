@@ -27,9 +27,9 @@ def wait_until_serving(name: str, base: str, process: subprocess.Popen, log: Pat
         if process.poll() is not None:
             pytest.fail(f"{name} exited with {process.returncode}:\n{log_tail(log)}")
         try:
-            if requests.get(f"{base}/login", timeout=1).status_code == 200:
+            if requests.get(f"{base}/login", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or still starting up (a loaded machine answers slowly)
         time.sleep(0.1)
     pytest.fail(f"{name} did not answer within {seconds} s:\n{log_tail(log)}")
