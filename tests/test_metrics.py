@@ -14,7 +14,8 @@ from app.cards.services import archive_card, block_card, create_card, unblock_ca
 from app.errors import Invalid
 from app.extensions import db
 from app.metrics.flow import percentile_nearest_rank
-from app.metrics.services import MetricsQuery, board_metrics
+from app.metrics.services import MetricsQuery, board_metrics, day_start
+from app.metrics.timeline import Timeline, board_steps
 from tests import factories as make
 
 DAY0 = datetime(2026, 11, 2)
@@ -301,3 +302,30 @@ def test_the_default_window_is_the_last_30_days(flow):
     board, _ = flow
     query = MetricsQuery.from_args(board, {}, now=NOW)
     assert (query.start, query.end) == (date(2026, 11, 11) - timedelta(days=30), date(2026, 11, 10))
+
+
+@pytest.mark.parametrize("first_day", ["2026-11-04", "2026-11-05", "2026-11-07", "2026-11-09"])
+def test_cards_at_rest_before_the_window_give_the_same_report_as_a_full_replay(
+    flow, monkeypatch, first_day
+):
+    """Done or archived cards quiet since before the window are not replayed; every figure
+    must equal a full replay of the log."""
+    board, cards = flow
+    ann = cards["A"].created_by
+    # G finishes on day 1 while still blocked; H finishes on day 1 and is archived on day 2.
+    g = create_card(board, ann, title="G", column=col(board, "Doing"), at=at(0, 6))
+    block_card(g, ann, "Change freeze", at=at(0, 20))
+    move(g, ann, board, "Done", at(1, 2))
+    h = create_card(board, ann, title="H", column=col(board, "Doing"), at=at(0, 7))
+    move(h, ann, board, "Done", at(1, 3))
+    archive_card(h, ann, at=at(2))
+    db.session.commit()
+    query = MetricsQuery.from_args(board, {"from": first_day, "to": "2026-11-09"}, now=NOW)
+
+    timeline = Timeline(board, board_steps(board))
+    timeline.load_cards(settled_before=day_start(board, query.start))
+    fast = board_metrics(board, query, now=NOW)
+    monkeypatch.setattr(Timeline, "_quiet_since", lambda self, moment: {})
+    assert timeline.settled, "some cards must be at rest before the window"
+    assert g.id not in timeline.settled  # still blocked: its blocked time shows in the window
+    assert fast == board_metrics(board, query, now=NOW)

@@ -144,7 +144,7 @@ def board_metrics(board: Board, query: MetricsQuery, now: datetime | None = None
     boundaries = [min(day_start(board, d + timedelta(days=1)), now) for d in days]
 
     timeline = Timeline(board, steps, query.cards)
-    timeline.load_cards()
+    timeline.load_cards(settled_before=window_start)
     cfd, wip_per_day = _replay(timeline, boundaries)
     cards = list(timeline.cards.values())
 
@@ -222,6 +222,10 @@ def board_metrics(board: Board, query: MetricsQuery, now: datetime | None = None
 def _replay(timeline: Timeline, boundaries: list[datetime]):
     """Replay the log once, sampling column counts and WIP at the end of each day."""
     counts: dict[int, int] = defaultdict(int)
+    for card_id in timeline.settled:  # at rest before the window: where they stand
+        card = timeline.cards[card_id]
+        if card.on_board:
+            counts[card.column_id] += 1
     wip = 0
     cfd, wip_per_day = [], []
     pending = iter(boundaries)

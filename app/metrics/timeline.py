@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
 
-from sqlalchemy import String, case, literal, select, type_coerce
+from sqlalchemy import String, case, func, literal, select, type_coerce
 
 from app.boards.models import Board, BoardColumn, Lane
 from app.cards.models import Card
@@ -127,21 +127,53 @@ class Timeline:
         self.steps = steps
         self.filter = cards or CardFilter()
         self.cards: dict[int, CardFlow] = {}
+        # Cards at rest since before `settled_before`: their events are not replayed.
+        self.settled: set[int] = set()
 
-    def load_cards(self) -> None:
+    def load_cards(self, settled_before: datetime | None = None) -> None:
+        """Read the admitted cards. With `settled_before`, cards whose last flow event came
+        before it and that are done or archived (and not blocked) are set to their final state
+        from the card table instead of being replayed: nothing they did can show after that
+        moment except where they stand (a done card's place in the CFD)."""
         # Tags are JSON: read them only when filtering by tag.
         tags = Card.tags if self.filter.tag is not None else literal(None).label("tags")
         rows = db.session.connection().execute(
             select(
-                Card.id, Card.number, Card.title, Card.type, tags, Card.lane_id, Card.created_at
+                Card.id, Card.number, Card.title, Card.type, tags, Card.lane_id, Card.created_at,
+                Card.column_id, Card.archived_at, Card.blocked,
             ).where(Card.board_id == self.board.id)
         )
-        key, admits = self.board.key, self.filter.admits
-        for card_id, number, title, card_type, card_tags, lane_id, created_at in rows.all():
-            if admits(lane_id, card_type, card_tags):
-                self.cards[card_id] = CardFlow(
-                    card_id, f"{key}-{number}", title, card_type, lane_id, created_at
-                )
+        quiet = self._quiet_since(settled_before) if settled_before is not None else {}
+        key, admits, steps = self.board.key, self.filter.admits, self.steps
+        for (card_id, number, title, card_type, card_tags, lane_id, created_at, column_id,
+             archived_at, blocked) in rows.all():
+            if not admits(lane_id, card_type, card_tags):
+                continue
+            card = CardFlow(card_id, f"{key}-{number}", title, card_type, lane_id, created_at)
+            self.cards[card_id] = card
+            last = quiet.get(card_id)
+            step = steps.get(column_id)
+            if last is None or blocked or step is None:
+                continue
+            if step.kind == "done" or archived_at is not None:
+                card.column_id, card.archived = column_id, archived_at is not None
+                card.finished_at = last if step.kind == "done" else None
+                self.settled.add(card_id)
+
+    def _quiet_since(self, moment: datetime) -> dict[int, datetime]:
+        """Cards whose last flow event came before `moment`, with when it came."""
+        last = func.max(Event.at)
+        rows = db.session.connection().execute(
+            select(Event.card_id, type_coerce(last, String))
+            .where(Event.board_id == self.board.id, Event.type.in_(FLOW_EVENTS))
+            .group_by(Event.card_id)
+            .having(last < moment)
+        )
+        parse = datetime.fromisoformat
+        return {
+            card_id: at if isinstance(at, datetime) else parse(at)
+            for card_id, at in rows.all() if card_id is not None
+        }
 
     def events(self, until: datetime) -> list[tuple]:
         """(card, type, at, to column, reason) for the admitted cards' flow events before
@@ -165,11 +197,15 @@ class Timeline:
             )
             .order_by(Event.seq)  # the board's index; sorted by time below
         )
-        cards, parse = self.cards, datetime.fromisoformat
+        replayed = {i: card for i, card in self.cards.items() if i not in self.settled}
+        if len(replayed) < len(self.cards) // 2:  # few left: let the database pick them
+            query = query.where(Event.card_id.in_(replayed))
+        parse = datetime.fromisoformat
         events = [
-            (cards[card_id], kind, at if isinstance(at, datetime) else parse(at), column, reason)
+            (replayed[card_id], kind, at if isinstance(at, datetime) else parse(at), column,
+             reason)
             for card_id, kind, at, column, reason in db.session.connection().execute(query).all()
-            if card_id in cards
+            if card_id in replayed
         ]
         events.sort(key=itemgetter(2))  # stable: simultaneous events keep their log order
         return events
