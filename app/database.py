@@ -11,6 +11,9 @@ import sqlite3
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+COMMITTED = "swarmboard.committed"
 
 
 @event.listens_for(Engine, "connect")
@@ -28,10 +31,19 @@ def _sqlite_on_connect(dbapi_connection, _record):
 
 def _read_only_request() -> bool:
     # Socket.IO events only read (who may see a board, events since N): they must never queue
-    # for the write lock behind moves, whatever transport carried them.
+    # for the write lock behind moves, whatever transport carried them. Nor does a request
+    # reading its answer after its change committed (the moved card, the re-rendered cell).
     return has_request_context() and (
-        request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/socket.io")
+        request.method in ("GET", "HEAD", "OPTIONS")
+        or request.path.startswith("/socket.io")
+        or COMMITTED in request.environ
     )
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(_session) -> None:
+    if has_request_context():
+        request.environ[COMMITTED] = True
 
 
 @event.listens_for(Engine, "begin")

@@ -193,7 +193,7 @@ def card_view(card: Card, now: datetime, sle: float | None,
     """One card's view; a single card (a push) asks for its swarm's size itself."""
     age = card_age_days(card, now)
     if swarm_people is None:
-        swarm_people = swarm_counts(card.board_id).get(card.id, 0)
+        swarm_people = swarm_counts(card.board_id, card.id).get(card.id, 0)
     return CardView(
         card=card,
         age_days=age,

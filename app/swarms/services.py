@@ -481,13 +481,17 @@ def end_swarm_with_card(card: Card, actor: User, decision: str | None, *, at=Non
         )
 
 
-def swarm_counts(board_id: int) -> dict[int, int]:
-    """People in each open swarm on a board, by card id (the board's live badges)."""
-    rows = db.session.execute(
+def swarm_counts(board_id: int, card_id: int | None = None) -> dict[int, int]:
+    """People in each open swarm on a board (or on one of its cards), by card id (the board's
+    live badges)."""
+    query = (
         select(Swarm.card_id, SwarmStint.user_id)
         .join(SwarmStint, SwarmStint.swarm_id == Swarm.id)
         .where(Swarm.board_id == board_id, Swarm.status == "open", SwarmStint.left_at.is_(None))
     )
+    if card_id is not None:
+        query = query.where(Swarm.card_id == card_id)
+    rows = db.session.execute(query)
     people: dict[int, set] = {}
     for card_id, user_id in rows:
         people.setdefault(card_id, set()).add(user_id)
