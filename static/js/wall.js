@@ -61,12 +61,18 @@
   }
 
   // --- fitting the screen: no scrollbars, so a full cell says how many it leaves out -----------
+  // The grid first lays the lanes out from their cards (each lane no taller than its cards, the
+  // rest shared); those row heights are then frozen, so hiding cards does not shrink the lanes.
   function fit() {
-    const cells = Array.from(document.querySelectorAll("#board .cell"));
+    const grid = board();
+    if (!grid) return;
+    grid.style.removeProperty("grid-template-rows");
+    const cells = Array.from(grid.querySelectorAll(".cell"));
     for (const cell of cells) {
       cell.querySelectorAll(".wall-hidden").forEach((card) => card.classList.remove("wall-hidden"));
       delete cell.dataset.more;
     }
+    grid.style.gridTemplateRows = getComputedStyle(grid).gridTemplateRows;
     const line = parseFloat(getComputedStyle(document.documentElement).fontSize) * 1.9;
     const cuts = [];
     for (const cell of cells) {  // measure everything first, then hide
