@@ -117,6 +117,8 @@
   // --- rotation -------------------------------------------------------------------------
   function rotate() {
     if (revoked || !board()) return;
+    const standup = document.getElementById("standup-bar");
+    if (standup && !standup.hidden) return;  // the team is walking this board: stay on it
     const next = boards[(boards.indexOf(board().dataset.key) + 1) % boards.length];
     htmx.ajax("GET", `${wallUrl}/board/${encodeURIComponent(next)}`,
               { target: "#board", swap: "outerHTML" }).then(() => {
