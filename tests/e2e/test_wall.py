@@ -1,0 +1,213 @@
+"""The wall in the browser: it follows the stand-up with the facilitator's and a member's views,
+says at once that its link was revoked, rides out a server restart and a blocked socket without
+a reload, and fits a 1080p and a 2160p TV (no scrollbars, every column on screen, large titles)."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.accounts.services import user_by_username
+from app.boards.access import get_board
+from app.cards.models import Card
+from app.cards.moves import move_card
+from app.demo import DEMO_USER, seed_demo
+from app.extensions import db
+from app.standups.services import start_standup
+from app.swarms.andon import pull_andon
+from app.wall.services import create_wall_link
+from tests.e2e.conftest import log_in
+from tests.e2e.test_live import REFUSE_WEBSOCKETS, restartable_server  # noqa: F401  (fixture)
+from tests.e2e.test_standup import open_board, walk_board  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.e2e
+LOADED = "#board .cell"
+MARK_PAGE = "() => { window.sbSamePage = true; }"
+SAME_PAGE = "() => window.sbSamePage === true"
+
+
+def wall_link(app, board_key: str, owner: str, **options) -> str:
+    with app.app_context():
+        user = user_by_username(owner)
+        _, token = create_wall_link(get_board(board_key, user), user, "Team room TV", **options)
+        db.session.commit()
+        return token
+
+
+def open_wall(new_page, base_url: str, token: str, width: int = 1920, height: int = 1080):
+    page = new_page(width, height)
+    page.goto(f"{base_url}/wall/{token}")
+    page.wait_for_selector(LOADED)
+    page.evaluate(MARK_PAGE)  # gone if the page reloads
+    return page
+
+
+def move_as(app, username: str, card_key: str, column: str):
+    with app.app_context():
+        user = user_by_username(username)
+        number = int(card_key.split("-")[1])
+        card = db.session.scalars(select(Card).where(Card.number == number)).one()
+        move_card(card, user, column=next(c for c in card.board.columns if c.name == column))
+        db.session.commit()
+
+
+def test_the_facilitator_walks_and_a_member_and_the_wall_follow_within_a_second(
+    live_server, live_app, new_page, walk_board  # noqa: F811
+):
+    wall = open_wall(new_page, live_server, wall_link(live_app, "STU", "ann"))
+    expect(wall.locator("#live-state")).to_have_text("Live")
+    ann = open_board(new_page, live_server, "ann")
+    bob = open_board(new_page, live_server, "bob")
+
+    ann.click(".standup-start button")
+    for page in (bob, wall):
+        expect(page.locator("#standup-bar .standup-card .key")).to_have_text("STU-2", timeout=1000)
+    expect(wall.locator("#standup-bar")).to_be_visible()
+    expect(wall.locator("#standup-bar .standup-controls").first).to_be_hidden()
+
+    for key, position in (("ArrowRight", "2 of 3"), ("ArrowRight", "3 of 3"),
+                          ("ArrowLeft", "2 of 3")):
+        ann.keyboard.press(key)
+        expect(ann.locator("#standup-bar .standup-pos")).to_have_text(position)
+        focus = ann.locator("#standup-bar").get_attribute("data-focus-card")
+        for page in (bob, wall):
+            expect(page.locator("#standup-bar")).to_have_attribute("data-focus-card", focus,
+                                                                    timeout=1000)
+            expect(page.locator("#standup-bar .standup-pos")).to_have_text(position, timeout=1000)
+        # The card in focus is outlined on the wall too, and the timers count up there.
+        outline = wall.locator(f"#card-{focus}").evaluate("el => getComputedStyle(el).outlineStyle")
+        assert outline == "solid"
+    expect(wall.locator('#standup-bar [data-timer="meeting"]')).not_to_have_text("0:00",
+                                                                                   timeout=3000)
+    assert wall.evaluate(SAME_PAGE)
+    assert ann.errors == [] and bob.errors == [] and wall.errors == []
+
+
+def test_revoking_the_link_in_the_settings_shows_the_revoked_notice_on_the_wall(
+    live_server, live_app, new_page, walk_board  # noqa: F811
+):
+    wall = open_wall(new_page, live_server, wall_link(live_app, "STU", "ann"))
+    expect(wall.locator("#live-state")).to_have_text("Live")
+    ann = new_page()
+    log_in(ann, live_server, "ann")
+    ann.goto(f"{live_server}/boards/STU/settings")
+    ann.once("dialog", lambda dialog: dialog.accept())
+    ann.click("#wall-links button:has-text('Revoke')")
+    expect(ann.locator("#wall-links .badge")).to_contain_text("revoked")
+
+    notice = wall.locator("#wall-revoked")
+    expect(notice).to_be_visible(timeout=2000)
+    expect(notice).to_contain_text("This wall link was revoked")
+    expect(wall.locator("#board")).to_have_count(0)
+    wall.reload()
+    expect(wall.locator(".wall-notice")).to_contain_text("unknown or has been revoked")
+    assert wall.errors == []
+
+
+def test_the_wall_stays_current_across_a_server_restart_without_a_reload(
+    restartable_server, live_app, new_page, walk_board  # noqa: F811
+):
+    wall = open_wall(new_page, restartable_server.url, wall_link(live_app, "STU", "ann"))
+    state = wall.locator("#live-state")
+    expect(state).to_have_text("Live")
+
+    restartable_server.stop()
+    expect(state).not_to_have_text("Live", timeout=5000)
+    move_as(live_app, "ann", "STU-1", "Done")
+    restartable_server.start()
+
+    done = wall.locator(".col-head", has_text="Done").get_attribute("data-column")
+    expect(wall.locator(f".cell[data-column='{done}'] #card-STU-1")).to_be_visible(timeout=10_000)
+    expect(wall.locator('[data-figure="finished"]')).to_have_text("1", timeout=5000)
+    expect(state).to_have_text("Live", timeout=10_000)
+    assert wall.evaluate(SAME_PAGE), "the wall caught up by itself, without reloading"
+    assert wall.errors == []
+
+
+def test_a_wall_that_cannot_open_a_socket_polls_through_its_token(
+    live_server, live_app, new_page, walk_board  # noqa: F811
+):
+    token = wall_link(live_app, "STU", "ann")
+    wall = new_page(1920, 1080)
+    wall.context.route("**/socket.io/**", lambda route: route.abort())
+    wall.context.add_init_script(REFUSE_WEBSOCKETS)
+    wall.goto(f"{live_server}/wall/{token}")
+    expect(wall.locator("#live-state")).to_have_text("Polling")
+
+    move_as(live_app, "ann", "STU-3", "Done")
+    done = wall.locator(".col-head", has_text="Done").get_attribute("data-column")
+    expect(wall.locator(f".cell[data-column='{done}'] #card-STU-3")).to_be_visible(timeout=7000)
+    assert wall.errors == []
+
+
+# --- fitting the TV ---------------------------------------------------------------------------
+
+FIT = """() => {
+  const root = document.documentElement;
+  const outside = (box) => box.left < -0.5 || box.top < -0.5 || box.right > innerWidth + 0.5 ||
+                           box.bottom > innerHeight + 0.5;
+  const visible = (el) => el.getClientRects().length > 0;
+  const cards = Array.from(document.querySelectorAll("#board .card")).filter(visible);
+  return {
+    scrollbars: root.scrollWidth > innerWidth || root.scrollHeight > innerHeight ||
+                document.body.scrollWidth > document.body.clientWidth + 0.5,
+    columns: document.querySelectorAll("#board .col-head").length,
+    columnsOutside: Array.from(document.querySelectorAll("#board .col-head"))
+      .filter((head) => outside(head.getBoundingClientRect())).map((head) => head.id),
+    cardsOutside: cards.filter((card) => {
+      const box = card.getBoundingClientRect();
+      const cell = card.closest(".cell").getBoundingClientRect();
+      return outside(box) || box.bottom > cell.bottom + 0.5 || box.right > cell.right + 0.5;
+    }).map((card) => card.id),
+    cardsShown: cards.length,
+    smallestTitle: Math.min(...cards.map((card) =>
+      parseFloat(getComputedStyle(card.querySelector(".card-title")).fontSize))),
+    overflowingText: Array.from(document.querySelectorAll(
+        ".wall-top, .standup-bar, .col-head, .lane-head")).filter(visible)
+      .filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.className),
+    cut: Array.from(document.querySelectorAll("#board .cell[data-more]")).length,
+  };
+}"""
+
+
+@pytest.fixture
+def demo_wall(live_app):
+    """The demo board SUP (11 columns, 4 lanes) mid stand-up, with the andon cord pulled."""
+    with live_app.app_context():
+        board = seed_demo(days=21)
+        alice = user_by_username(DEMO_USER)
+        started = db.session.scalars(select(Card).where(
+            Card.board_id == board.id, Card.started_at.is_not(None),
+            Card.finished_at.is_(None))).first()
+        pull_andon(started, alice, "Payroll run blocked for the whole company")
+        start_standup(board, alice)
+        db.session.commit()
+        tokens = {}
+        for theme in ("dark", "light"):
+            _, tokens[theme] = create_wall_link(board, alice, f"{theme} TV", theme=theme)
+        db.session.commit()
+        return tokens
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_the_wall_fits_the_tv_without_scrollbars(
+    live_server, new_page, demo_wall, tmp_path, theme, width, height
+):
+    wall = open_wall(new_page, live_server, demo_wall[theme], width, height)
+    expect(wall.locator("#standup-bar")).to_be_visible()
+    expect(wall.locator(".andon-banner").first).to_contain_text("Payroll run blocked")
+    wall.wait_for_timeout(300)  # fitted after the first frame
+    shot = tmp_path / f"wall-{theme}-{width}.png"
+    wall.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+    fit = wall.evaluate(FIT)
+    assert not fit["scrollbars"], fit
+    assert fit["columns"] == 11 and fit["columnsOutside"] == [], fit
+    assert fit["cardsShown"] >= 10 and fit["cardsOutside"] == [], fit
+    assert fit["overflowingText"] == [], fit
+    assert fit["smallestTitle"] >= 24 * height / 1080, fit
+    assert fit["cut"] >= 1, "a full cell says how many cards it leaves out"
+    assert wall.locator("#board .cell[data-more]").first.evaluate(
+        "cell => getComputedStyle(cell, '::after').content").startswith('"+ ')
+    assert wall.errors == []
