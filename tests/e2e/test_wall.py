@@ -15,6 +15,7 @@ from app.extensions import db
 from app.standups.services import start_standup
 from app.swarms.andon import pull_andon
 from app.wall.services import create_wall_link
+from tests import factories as make
 from tests.e2e.conftest import log_in
 from tests.e2e.test_live import REFUSE_WEBSOCKETS, restartable_server  # noqa: F401  (fixture)
 from tests.e2e.test_standup import open_board, walk_board  # noqa: F401  (fixture)
@@ -136,6 +137,27 @@ def test_a_wall_that_cannot_open_a_socket_polls_through_its_token(
     move_as(live_app, "ann", "STU-3", "Done")
     done = wall.locator(".col-head", has_text="Done").get_attribute("data-column")
     expect(wall.locator(f".cell[data-column='{done}'] #card-STU-3")).to_be_visible(timeout=7000)
+    assert wall.errors == []
+
+
+def test_a_wall_rotates_to_the_next_board_and_its_figures(
+    live_server, live_app, new_page, walk_board  # noqa: F811
+):
+    with live_app.app_context():
+        ann = user_by_username("ann")
+        second = make.board(ann, key="TWO", name="Second team")
+        make.card(second, ann, "Second team's ticket")
+        second_id = second.id
+    token = wall_link(live_app, "STU", "ann", rotate_board_ids=[second_id], rotate_seconds=15)
+    wall = open_wall(new_page, live_server, token)
+    expect(wall.locator(".wall-rotation li.current")).to_have_text("STU")
+    expect(wall.locator(".wall-title")).to_contain_text("Stand-up team")
+
+    expect(wall.locator("#board")).to_have_attribute("data-key", "TWO", timeout=20_000)
+    expect(wall.locator("#board")).to_contain_text("Second team's ticket")
+    expect(wall.locator(".wall-rotation li.current")).to_have_text("TWO")
+    expect(wall.locator(".wall-title")).to_contain_text("Second team")
+    assert wall.evaluate(SAME_PAGE)
     assert wall.errors == []
 
 
