@@ -19,6 +19,10 @@
   let shownKey = null;
 
   const board = () => document.getElementById("board");
+  const focusKey = () => {
+    const standup = document.getElementById("standup-bar");
+    return standup && !standup.hidden ? standup.dataset.focusCard : "";
+  };
 
   // --- the clock ------------------------------------------------------------------------
   function tick() {
@@ -80,7 +84,14 @@
       const room = cell.getBoundingClientRect().top + cell.clientHeight - line;
       const cards = Array.from(cell.querySelectorAll(":scope > .card"));
       const first = cards.findIndex((card) => card.getBoundingClientRect().bottom > room);
-      if (first >= 0) cuts.push([cell, cards.slice(first)]);
+      if (first < 0) continue;
+      // The stand-up's card in focus stays in sight: it takes the place of the last one shown.
+      const focus = cards.findIndex((card) => card.dataset.key === focusKey());
+      if (focus >= first && first > 0) {
+        cuts.push([cell, cards.filter((card, index) => index >= first - 1 && index !== focus)]);
+      } else {
+        cuts.push([cell, cards.slice(first)]);
+      }
     }
     for (const [cell, hidden] of cuts) {
       hidden.forEach((card) => card.classList.add("wall-hidden"));
@@ -167,6 +178,11 @@
     });
   });
   document.addEventListener("board-lost-access", checkLink);
+  // The stand-up strip lives outside the board: a new focus may need another card in sight.
+  let fittedFocus = "";
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    if (focusKey() !== fittedFocus) { fittedFocus = focusKey(); fitSoon(); }
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     tick();

@@ -12,7 +12,7 @@ from app.cards.models import Card
 from app.cards.moves import move_card
 from app.demo import DEMO_USER, seed_demo
 from app.extensions import db
-from app.standups.services import start_standup
+from app.standups.services import focus_card, start_standup
 from app.swarms.andon import pull_andon
 from app.wall.services import create_wall_link
 from tests import factories as make
@@ -158,6 +158,35 @@ def test_a_wall_rotates_to_the_next_board_and_its_figures(
     expect(wall.locator(".wall-rotation li.current")).to_have_text("TWO")
     expect(wall.locator(".wall-title")).to_contain_text("Second team")
     assert wall.evaluate(SAME_PAGE)
+    assert wall.errors == []
+
+
+def test_the_card_in_focus_stays_in_sight_in_a_cell_too_full_for_the_screen(
+    live_server, live_app, new_page
+):
+    with live_app.app_context():
+        ann = make.user("ann")
+        board = make.board(ann, "simple", key="FUL", name="Full cell")
+        doing = make.column(board, "Doing")
+        for number in range(1, 13):
+            move_card(make.card(board, ann, f"Ticket number {number}"), ann, column=doing)
+        db.session.commit()
+    wall = open_wall(new_page, live_server, wall_link(live_app, "FUL", "ann"))
+    expect(wall.locator("#live-state")).to_have_text("Live")
+    cut = wall.locator("#board .card.wall-hidden")
+    expect(cut.first).to_be_attached()
+    last = cut.last.get_attribute("data-key")
+
+    with live_app.app_context():
+        ann = user_by_username("ann")
+        standup = start_standup(get_board("FUL", ann), ann)
+        focus_card(standup, ann, last)
+        db.session.commit()
+    expect(wall.locator("#standup-bar")).to_have_attribute("data-focus-card", last)
+    expect(wall.locator(f"#card-{last}")).to_be_visible()
+    outline = wall.locator(f"#card-{last}").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid"
+    assert wall.evaluate(FIT)["cardsOutside"] == []
     assert wall.errors == []
 
 
