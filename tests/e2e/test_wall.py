@@ -190,6 +190,29 @@ def test_the_card_in_focus_stays_in_sight_in_a_cell_too_full_for_the_screen(
     assert wall.errors == []
 
 
+def test_a_wall_of_one_column_follows_cards_moving_in_and_out_of_it(
+    live_server, live_app, new_page, walk_board  # noqa: F811
+):
+    with live_app.app_context():
+        board = get_board("STU", user_by_username("ann"))
+        doing = next(c.id for c in board.columns if c.name == "Doing")
+        make.card(board, user_by_username("ann"), "Still in the backlog")
+    wall = open_wall(new_page, live_server, wall_link(live_app, "STU", "ann", column_ids=[doing]))
+    expect(wall.locator("#live-state")).to_have_text("Live")
+    expect(wall.locator("#board .col-head")).to_have_count(1)
+    expect(wall.locator("#board .card")).to_have_count(3)
+
+    move_as(live_app, "ann", "STU-4", "Doing")  # from a column the wall does not show
+    expect(wall.locator("#card-STU-4")).to_be_visible()
+    expect(wall.locator(f"#col-head-{doing} .wip")).to_have_text("4 / 3")
+    move_as(live_app, "ann", "STU-1", "Done")  # to one it does not show
+    expect(wall.locator("#card-STU-1")).to_have_count(0)
+    expect(wall.locator(f"#col-head-{doing} .wip")).to_have_text("3 / 3")
+    expect(wall.locator("#board .card")).to_have_count(3)
+    assert wall.evaluate(SAME_PAGE)
+    assert wall.errors == []
+
+
 # --- fitting the TV ---------------------------------------------------------------------------
 
 FIT = """() => {
