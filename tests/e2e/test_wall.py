@@ -2,6 +2,9 @@
 says at once that its link was revoked, rides out a server restart and a blocked socket without
 a reload, and fits a 1080p and a 2160p TV (no scrollbars, every column on screen, large titles)."""
 
+import os
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -265,13 +268,14 @@ def demo_wall(live_app):
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
 def test_the_wall_fits_the_tv_without_scrollbars(
-    live_server, new_page, demo_wall, tmp_path, theme, width, height
+    live_server, new_page, demo_wall, theme, width, height
 ):
     wall = open_wall(new_page, live_server, demo_wall[theme], width, height)
     expect(wall.locator("#standup-bar")).to_be_visible()
     expect(wall.locator(".andon-banner").first).to_contain_text("Payroll run blocked")
     wall.wait_for_timeout(300)  # fitted after the first frame
-    shot = tmp_path / f"wall-{theme}-{width}.png"
+    os.makedirs("test-artifacts", exist_ok=True)  # kept for a person to look at
+    shot = Path("test-artifacts") / f"wall-{theme}-{width}x{height}.png"
     wall.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
 
