@@ -17,7 +17,7 @@ from app.demo import DEMO_USER, seed_demo
 from app.extensions import db
 from app.standups.services import focus_card, start_standup
 from app.swarms.andon import pull_andon
-from app.wall.services import create_wall_link
+from app.wall.services import create_wall_link, revoke_wall_link, wall_for_token
 from tests import factories as make
 from tests.e2e.conftest import log_in
 from tests.e2e.test_live import REFUSE_WEBSOCKETS, restartable_server  # noqa: F401  (fixture)
@@ -127,7 +127,7 @@ def test_the_wall_stays_current_across_a_server_restart_without_a_reload(
     assert wall.errors == []
 
 
-def test_a_wall_that_cannot_open_a_socket_polls_through_its_token(
+def test_a_wall_that_cannot_open_a_socket_polls_through_its_token_until_revoked(
     live_server, live_app, new_page, walk_board  # noqa: F811
 ):
     token = wall_link(live_app, "STU", "ann")
@@ -140,6 +140,13 @@ def test_a_wall_that_cannot_open_a_socket_polls_through_its_token(
     move_as(live_app, "ann", "STU-3", "Done")
     done = wall.locator(".col-head", has_text="Done").get_attribute("data-column")
     expect(wall.locator(f".cell[data-column='{done}'] #card-STU-3")).to_be_visible(timeout=7000)
+
+    with live_app.app_context():  # revoked: the next poll finds out
+        ann = user_by_username("ann")
+        link = wall_for_token(token)
+        revoke_wall_link(link.board, ann, link.id)
+        db.session.commit()
+    expect(wall.locator("#wall-revoked")).to_be_visible(timeout=7000)
     assert wall.errors == []
 
 
