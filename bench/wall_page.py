@@ -3,7 +3,9 @@
 
 import random
 import re
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -42,9 +44,18 @@ def _page_figure(app, token: str) -> Figure:
     if first.status_code != 200:
         return Figure(name, target, "not measured", f"GET answered {first.status_code}")
     shown = len(set(re.findall(rf"\b{KEY}-\d+\b", first.get_data(as_text=True))))
-    samples = timed(lambda: client.get(f"/wall/{token}"), budget=3.0, at_least=10, at_most=60)
+    cpu = []
+
+    def get():
+        started = time.process_time()
+        client.get(f"/wall/{token}")
+        cpu.append(time.process_time() - started)
+
+    samples = timed(get, budget=3.0, at_least=10, at_most=60)
     median, p95 = median_p95(samples)
-    detail = f"p95 {ms(p95)}, n={len(samples)}, {len(first.data) // 1024} KiB, {shown} cards shown"
+    # CPU time beside wall time: on a shared machine the wall time includes waiting for a core.
+    detail = (f"p95 {ms(p95)}, CPU median {ms(statistics.median(cpu))}, n={len(samples)}, "
+              f"{len(first.data) // 1024} KiB, {shown} cards shown")
     return Figure(name, target, ms(median), detail, met=median < TARGET_SECONDS)
 
 
