@@ -223,6 +223,25 @@ def test_a_wall_of_one_column_follows_cards_moving_in_and_out_of_it(
     assert wall.errors == []
 
 
+def test_an_andon_pulled_while_the_wall_is_open_shows_its_banner_and_marker(
+    live_server, live_app, new_page, walk_board  # noqa: F811
+):
+    wall = open_wall(new_page, live_server, wall_link(live_app, "STU", "ann"))
+    expect(wall.locator("#live-state")).to_have_text("Live")
+    expect(wall.locator(".andon-banner")).to_have_count(0)
+    with live_app.app_context():
+        ann = user_by_username("ann")
+        card = db.session.scalars(select(Card).where(Card.number == 3)).one()
+        pull_andon(card, ann, "Checkout is down for every customer")
+        db.session.commit()
+    banner = wall.locator(".andon-banner")
+    expect(banner).to_contain_text("STU-3", timeout=2000)
+    expect(banner).to_contain_text("Checkout is down for every customer")
+    expect(wall.locator("#card-STU-3 .andon-reason")).to_be_visible()
+    assert wall.evaluate(SAME_PAGE)
+    assert wall.errors == []
+
+
 # --- fitting the TV ---------------------------------------------------------------------------
 
 FIT = """() => {
