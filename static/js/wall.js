@@ -1,7 +1,7 @@
 // The wall: live.js keeps the board current (pushes, catch-up, polling); this adds what a TV
 // needs besides: the ticking clock on the board's time zone, the strip's figures re-fetched
 // when the board changes, cells cut to what fits the screen ("+ N more"), rotation between
-// boards, and the notice when the link is revoked.
+// boards, the notice when the link is revoked, and a screen wake lock where allowed.
 (function () {
   "use strict";
   const STRIP_EVERY_MS = 60000;   // "finished today" turns at midnight even if nothing moves
@@ -184,7 +184,20 @@
     if (focusKey() !== fittedFocus) { fittedFocus = focusKey(); fitSoon(); }
   });
 
+  // Keep the screen awake where the browser allows it (HTTPS or localhost); asked again when
+  // the page comes back into view, since the browser drops the lock when it is hidden.
+  async function stayAwake() {
+    if (!navigator.wakeLock || document.visibilityState !== "visible" || revoked) return;
+    try {
+      await navigator.wakeLock.request("screen");
+    } catch (error) {
+      // refused (battery saver, no secure context): the screen's own settings decide
+    }
+  }
+  document.addEventListener("visibilitychange", stayAwake);
+
   document.addEventListener("DOMContentLoaded", () => {
+    stayAwake();
     tick();
     setInterval(tick, 1000);
     stripTimer = setTimeout(refreshStrip, STRIP_EVERY_MS);
