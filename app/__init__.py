@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.standups.routes import bp as standups_bp
     from app.swarms.board_routes import bp as swarming_bp
     from app.swarms.routes import bp as swarms_bp
+    from app.wall.links import bp as wall_links_bp
     from app.wall.routes import bp as wall_bp
     from app.web import register_error_handlers, register_template_helpers
 
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(swarming_bp)
     app.register_blueprint(standups_bp)
     app.register_blueprint(wall_bp)
+    app.register_blueprint(wall_links_bp)
     init_api(app)
     init_realtime(app)
     register_error_handlers(app)

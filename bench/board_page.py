@@ -56,8 +56,8 @@ COLUMN_WEIGHTS = {
 }
 
 
-def build_board(rng: random.Random) -> None:
-    """A restoration board with its limits lifted, holding CARDS cards over columns and lanes."""
+def build_board(rng: random.Random, cards: int = CARDS) -> None:
+    """A restoration board with its limits lifted, holding `cards` cards over columns and lanes."""
     owner = create_user("owner", PASSWORD, display_name="Board Owner")
     people = [owner] + [
         create_user(f"person{i}", PASSWORD, display_name=f"Person {i}") for i in range(1, 6)
@@ -73,7 +73,7 @@ def build_board(rng: random.Random) -> None:
     for lane in lanes:
         update_lane(board, owner, lane, wip_limit=None)
     weights = [COLUMN_WEIGHTS.get(column.name, 1) for column in columns]
-    for number in range(CARDS):
+    for number in range(cards):
         at = start + timedelta(minutes=number * 80)
         card = create_card(
             board,

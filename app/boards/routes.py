@@ -16,6 +16,7 @@ from app.extensions import db, htmx
 from app.swarms import andon
 from app.swarms.andon import hooks_of
 from app.swarms.dispatch import dispatch_status
+from app.wall.services import rotation_candidates, wall_links_of
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
 
@@ -94,9 +95,10 @@ def quick_add(key: str):
 # --- settings ------------------------------------------------------------------------------
 
 
-def render_settings(board, message: str | None = None, new_hook: tuple | None = None):
-    """The settings page (or its HTMX fragment); `new_hook` is (hook, token) right after a
-    webhook is made: the only time its token is shown."""
+def render_settings(board, message: str | None = None, new_hook: tuple | None = None,
+                    new_wall: tuple | None = None):
+    """The settings page (or its HTMX fragment); `new_hook` / `new_wall` is (hook or link,
+    token) right after one is made: the only time its token is shown."""
     context = dict(
         board=board,
         columns=services.active_columns(board),
@@ -107,6 +109,9 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
         hooks=hooks_of(board),
         new_hook=new_hook,
         dispatch=dispatch_status(board),
+        wall_links=wall_links_of(board),
+        rotation_boards=rotation_candidates(board, current_user),
+        new_wall=new_wall,
     )
     if htmx:
         html = render_template("boards/_settings.html", **context)
@@ -116,12 +121,11 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
     return render_template("boards/settings.html", **context)
 
 
-def settings_done(board, message: str, new_hook: tuple | None = None):
+def settings_done(board, message: str, new_hook: tuple | None = None,
+                  new_wall: tuple | None = None):
     db.session.commit()
-    if htmx:
-        return render_settings(board, message, new_hook)
-    if new_hook:  # the token cannot wait for a redirect: it is shown once, now
-        return render_settings(board, message, new_hook)
+    if htmx or new_hook or new_wall:  # a new token cannot wait for a redirect: shown once, now
+        return render_settings(board, message, new_hook, new_wall)
     return redirect(url_for("boards.settings", key=board.key))
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, make_response, render_template, request
 from app.errors import NotFound
 from app.extensions import htmx
 from app.realtime.routes import catch_up_answer
+from app.standups.view import standup_bar
 from app.wall.services import (
     shows_everything,
     wall_board,
@@ -48,11 +49,12 @@ def show(token: str):
 
 @bp.get("/<token>/board/<key>")
 def board_fragment(token: str, key: str):
-    """The wall's board (a refresh, or the next board of a rotation)."""
+    """The wall's board (a refresh, or the next board of a rotation) with its stand-up strip."""
     link = wall_for_token(token)
     board = wall_board(link, key)
-    return render_template("wall/_board.html", token=token, view=wall_view(link, board),
+    html = render_template("wall/_board.html", token=token, view=wall_view(link, board),
                            partial=not shows_everything(link, board))
+    return html + standup_bar(board, oob=True)  # the stand-up strip goes with the board shown
 
 
 @bp.get("/<token>/strip/<key>")

@@ -8,7 +8,7 @@ told (`wall_revoked` / `wall_changed`) and a revoked wall's sockets are disconne
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -275,14 +275,6 @@ def wall_strip(board: Board, now: datetime | None = None) -> WallStrip:
         Card.started_at.is_not(None), Card.finished_at.is_(None), Card.archived_at.is_(None)))
     return WallStrip(board=board, finished_today=finished or 0, wip=wip or 0,
                      sle_days=service_level_expectation(board.id, now), andon=andon_cards(board))
-
-
-def next_midnight(board: Board, now: datetime | None = None) -> timedelta:
-    """How long until the board's day turns (when 'finished today' starts again)."""
-    zone = ZoneInfo(board.timezone)
-    local = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
-    return tomorrow - local
 
 
 # --- telling open walls, after the commit ---------------------------------------------------

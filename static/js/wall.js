@@ -1,7 +1,7 @@
 // The wall: live.js keeps the board current (pushes, catch-up, polling); this adds what a TV
 // needs besides: the ticking clock on the board's time zone, the strip's figures re-fetched
 // when the board changes, cells cut to what fits the screen ("+ N more"), rotation between
-// boards, and the notice when the link is revoked.
+// boards, the notice when the link is revoked, and a screen wake lock where allowed.
 (function () {
   "use strict";
   const STRIP_EVERY_MS = 60000;   // "finished today" turns at midnight even if nothing moves
@@ -19,6 +19,10 @@
   let shownKey = null;
 
   const board = () => document.getElementById("board");
+  const focusKey = () => {
+    const standup = document.getElementById("standup-bar");
+    return standup && !standup.hidden ? standup.dataset.focusCard : "";
+  };
 
   // --- the clock ------------------------------------------------------------------------
   function tick() {
@@ -61,12 +65,18 @@
   }
 
   // --- fitting the screen: no scrollbars, so a full cell says how many it leaves out -----------
+  // The grid first lays the lanes out from their cards (each lane no taller than its cards, the
+  // rest shared); those row heights are then frozen, so hiding cards does not shrink the lanes.
   function fit() {
-    const cells = Array.from(document.querySelectorAll("#board .cell"));
+    const grid = board();
+    if (!grid) return;
+    grid.style.removeProperty("grid-template-rows");
+    const cells = Array.from(grid.querySelectorAll(".cell"));
     for (const cell of cells) {
       cell.querySelectorAll(".wall-hidden").forEach((card) => card.classList.remove("wall-hidden"));
       delete cell.dataset.more;
     }
+    grid.style.gridTemplateRows = getComputedStyle(grid).gridTemplateRows;
     const line = parseFloat(getComputedStyle(document.documentElement).fontSize) * 1.9;
     const cuts = [];
     for (const cell of cells) {  // measure everything first, then hide
@@ -74,7 +84,14 @@
       const room = cell.getBoundingClientRect().top + cell.clientHeight - line;
       const cards = Array.from(cell.querySelectorAll(":scope > .card"));
       const first = cards.findIndex((card) => card.getBoundingClientRect().bottom > room);
-      if (first >= 0) cuts.push([cell, cards.slice(first)]);
+      if (first < 0) continue;
+      // The stand-up's card in focus stays in sight: it takes the place of the last one shown.
+      const focus = cards.findIndex((card) => card.dataset.key === focusKey());
+      if (focus >= first && first > 0) {
+        cuts.push([cell, cards.filter((card, index) => index >= first - 1 && index !== focus)]);
+      } else {
+        cuts.push([cell, cards.slice(first)]);
+      }
     }
     for (const [cell, hidden] of cuts) {
       hidden.forEach((card) => card.classList.add("wall-hidden"));
@@ -111,6 +128,8 @@
   // --- rotation -------------------------------------------------------------------------
   function rotate() {
     if (revoked || !board()) return;
+    const standup = document.getElementById("standup-bar");
+    if (standup && !standup.hidden) return;  // the team is walking this board: stay on it
     const next = boards[(boards.indexOf(board().dataset.key) + 1) % boards.length];
     htmx.ajax("GET", `${wallUrl}/board/${encodeURIComponent(next)}`,
               { target: "#board", swap: "outerHTML" }).then(() => {
@@ -159,8 +178,26 @@
     });
   });
   document.addEventListener("board-lost-access", checkLink);
+  // The stand-up strip lives outside the board: a new focus may need another card in sight.
+  let fittedFocus = "";
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    if (focusKey() !== fittedFocus) { fittedFocus = focusKey(); fitSoon(); }
+  });
+
+  // Keep the screen awake where the browser allows it (HTTPS or localhost); asked again when
+  // the page comes back into view, since the browser drops the lock when it is hidden.
+  async function stayAwake() {
+    if (!navigator.wakeLock || document.visibilityState !== "visible" || revoked) return;
+    try {
+      await navigator.wakeLock.request("screen");
+    } catch (error) {
+      // refused (battery saver, no secure context): the screen's own settings decide
+    }
+  }
+  document.addEventListener("visibilitychange", stayAwake);
 
   document.addEventListener("DOMContentLoaded", () => {
+    stayAwake();
     tick();
     setInterval(tick, 1000);
     stripTimer = setTimeout(refreshStrip, STRIP_EVERY_MS);
