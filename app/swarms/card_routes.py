@@ -28,9 +28,9 @@ from app.validation import word_list
 
 
 @bp.app_template_global("andon_banner")
-def andon_banner_global(board, controls: bool = True) -> Markup:
+def andon_banner_global(board) -> Markup:
     """For templates/boards/board.html (and the wall): the banner of pulled cords."""
-    return andon_banner(board, controls=controls)
+    return andon_banner(board)
 
 
 # --- the card's swarm panel ------------------------------------------------------------------

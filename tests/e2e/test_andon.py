@@ -70,3 +70,39 @@ def test_a_pulled_cord_shows_on_every_open_board_at_once_and_clears_everywhere(
 def has_class(name: str):
     """A class list containing `name` (Playwright matches a regular expression)."""
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
+
+
+@pytest.fixture
+def experts(live_app, ops_board):
+    """On top of OPS: Xena (another team) knows dns well, Carl knows postfix."""
+    from app.accounts.services import create_team, set_skill
+
+    with live_app.app_context():
+        xena = make.user("xena", display_name="Xena Ruiz")
+        carl = make.user("carl", display_name="Carl Berg")
+        create_team("Network", [xena, carl])
+        set_skill(xena, "dns", 5)
+        set_skill(carl, "postfix", 4)
+        db.session.commit()
+
+
+def test_suggested_experts_follow_the_skills_typed_and_are_invited_on_start(
+    live_server, new_page, experts
+):
+    page = new_page()
+    log_in(page, live_server, "bob")
+    page.goto(f"{live_server}/cards/OPS-2")
+    page.click(".swarm-start-box summary")
+    page.fill("#swarm-start input[name=skills]", "postfix")
+    expect(page.locator("#swarm-suggestions .expert")).to_have_count(1)
+    expect(page.locator("#swarm-suggestions .expert")).to_contain_text("Carl Berg")
+    page.check("input[name=invite][value=carl]")
+    page.fill("#swarm-start input[name=skills]", "postfix, dns")
+    expect(page.locator("#swarm-suggestions .expert")).to_have_count(2)
+    expect(page.locator("#swarm-suggestions .expert").first).to_contain_text("from another team")
+    expect(page.locator("input[name=invite][value=carl]")).to_be_checked()  # kept on refresh
+    page.fill("#swarm-start textarea[name=help_needed]", "The certificate chain is incomplete")
+    page.click("button:has-text('Start the swarm')")
+    expect(page.locator(".swarm-open")).to_contain_text("Swarm open: 1 person")
+    expect(page.locator("#swarm-panel")).to_contain_text("Invited, no answer yet: Carl Berg")
+    assert page.errors == []
