@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.accounts.services import create_token, user_by_username
+from app.cards.moves import move_card
 from app.clock import utcnow
 from app.events.models import Event
 from app.extensions import db, socketio
@@ -190,3 +191,19 @@ def test_archiving_a_card_with_the_cord_pulled_takes_it_off_the_banner(client, l
                          headers=DETAIL)
     assert answer.status_code == 200
     assert banner_cards(client.get("/boards/OPS").get_data(as_text=True)) == []
+
+
+def test_a_finished_card_is_reopened_before_its_cord_can_be_pulled(client, login, line):
+    board, card = line
+    ann = user_by_username("ann")
+    move_card(card, ann, column=next(c for c in board.columns if c.kind == "done"),
+              override_reason="test")
+    db.session.commit()
+    before = event_count(board)
+    login("bob")
+    answer = client.post(f"/cards/{card.key}/andon", data={"reason": "Broken again"},
+                         headers=DETAIL)
+    assert answer.status_code == 422
+    assert "is finished; move it out of done" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert card.andon_at is None and event_count(board) == before
