@@ -164,7 +164,8 @@ class SwarmDirector:
                 invite(swarm, card.owner, "alice", why="knows the service desk", at=at)
                 return
         for card in cards:
-            if card.owner and card.owner.username != "alice" and not open_swarm_of(card):
+            if (card.owner and card.owner.username != "alice" and card.finished_at is None
+                    and card.archived_at is None and not open_swarm_of(card)):
                 skill = (card.required_skills or ["service-desk"])[0]
                 help_needed, tried, _, _ = LESSONS.get(skill, LESSONS["service-desk"])
                 swarm = start_swarm(card, card.owner, type="backlog", help_needed=help_needed,

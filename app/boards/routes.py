@@ -15,6 +15,7 @@ from app.errors import Invalid
 from app.extensions import db, htmx
 from app.swarms import andon
 from app.swarms.andon import hooks_of
+from app.swarms.banner import andon_banner
 from app.swarms.dispatch import dispatch_status
 from app.wall.services import rotation_candidates, wall_links_of
 
@@ -34,7 +35,9 @@ def render_board(board, *, status: int = 200, message: str | None = None, level=
     """The board fragment (one truth for first load, HTMX answers and, later, pushes)."""
     role = require_role(board, current_user)
     view = board_view(board, current_filter(), current_user.username)
+    # The andon banner sits above the board: every board answer brings it up to date too.
     html = render_template("boards/_board.html", view=view, role=role)
+    html += str(andon_banner(board, oob=True))
     if message:
         html += render_template("_flash_oob.html", message=message, level=level)
     return html + extra, status

@@ -31,6 +31,8 @@ SHAPE_EVENTS = ("board.", "column.", "lane.")
 COUNTED_EVENTS = ("card.created", "card.moved", "card.archived", "card.restored")
 # Events that bring a card onto the board: before them no view shows it.
 ARRIVALS = ("card.created", "card.restored")
+# Events after which the andon banner may read differently (an archived card leaves it).
+ANDON_EVENTS = ("card.andon_pulled", "card.andon_cleared", "card.archived", "card.restored")
 
 Cell = tuple[int, int]
 
@@ -44,9 +46,11 @@ class BoardChange:
     columns: set[int] = field(default_factory=set)  # whose counts may have changed
     lanes: set[int] = field(default_factory=set)
     standup: bool = False  # the stand-up strip changed (started, focus, joined, ended…)
+    andon: bool = False  # the andon banner changed (a cord pulled or cleared)
 
     def __bool__(self) -> bool:
-        return self.reshaped or self.standup or bool(self.cards or self.columns or self.lanes)
+        return (self.reshaped or self.standup or self.andon
+                or bool(self.cards or self.columns or self.lanes))
 
 
 def board_change(events: list[Event]) -> BoardChange:
@@ -63,6 +67,10 @@ def board_change(events: list[Event]) -> BoardChange:
         if not event.card_id:
             continue
         card_id = event.card_id
+        if event.type in ANDON_EVENTS[:2] or (
+            event.type in ANDON_EVENTS and db.session.get(Card, card_id).andon_at is not None
+        ):
+            change.andon = True
         if card_id not in change.cards and card_id not in pending:
             if event.type in ARRIVALS:
                 change.cards[card_id] = None
@@ -131,6 +139,10 @@ def board_update_html(board: Board, change: BoardChange, now: datetime | None = 
         from app.standups.view import standup_bar
 
         parts.append(standup_bar(board, oob=True))
+    if change.andon:
+        from app.swarms.banner import andon_banner
+
+        parts.append(andon_banner(board, oob=True))
     return "".join(parts)
 
 

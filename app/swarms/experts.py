@@ -4,7 +4,7 @@ ranking of suggested experts for a swarm."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, Select, func, select, union
 
 from app.accounts.models import TeamMember, User, UserSkill
 from app.boards.models import Board
@@ -64,10 +64,14 @@ def is_available(user: User) -> bool:
 
 
 def loads(user_ids) -> dict[int, int]:
-    """Cards each person owns that are started and not finished (their work in progress)."""
-    ids = list(user_ids)
-    if not ids:
-        return {}
+    """Cards each person owns that are started and not finished (their work in progress).
+    `user_ids` is a list of ids or a query selecting them."""
+    if isinstance(user_ids, Select | CompoundSelect):
+        ids = user_ids
+    else:
+        ids = list(user_ids)
+        if not ids:
+            return {}
     rows = db.session.execute(
         select(Card.owner_id, func.count())
         .where(
@@ -120,6 +124,12 @@ def suggest_experts(
     if not needed:
         return []
     excluded = set(exclude)
+    # Everyone with or wanting a needed skill, as a subquery: the per-person facts below are
+    # asked for in one query each, without sending hundreds of ids back to the database.
+    candidates = union(
+        select(UserSkill.user_id).where(UserSkill.skill.in_(needed)),
+        select(UserInterest.user_id).where(UserInterest.skill.in_(needed)),
+    )
     levels: dict[int, dict[str, int]] = defaultdict(dict)
     for user_id, skill, level in db.session.execute(
         select(UserSkill.user_id, UserSkill.skill, UserSkill.level).where(
@@ -134,44 +144,49 @@ def suggest_experts(
     ):
         if user_id not in excluded and user_id not in levels:
             learners[user_id].append(skill)
-    ids = set(levels) | set(learners)
-    if not ids:
+    if not levels and not learners:
         return []
-    load = loads(ids)
+    load = loads(candidates)
     available = set(db.session.scalars(select(Availability.user_id).where(
-        Availability.user_id.in_(ids))))
-    team_mates = _team_mates(board, ids)
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+        Availability.user_id.in_(candidates))))
+    # Names for the tie-break only; whole people are loaded for the few suggested.
+    names = dict(db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(candidates))).all())
 
-    def candidate(user_id):
-        return Suggestion(
-            users[user_id], levels.get(user_id, {}), load.get(user_id, 0),
-            user_id in available, user_id in team_mates, sorted(learners.get(user_id, [])),
-        )
+    def tie_break(user_id: int):
+        return (load.get(user_id, 0), user_id not in available, names[user_id].lower())
 
-    def tie_break(s: Suggestion):
-        return (s.load, not s.available, s.user.display_name.lower())
-
-    cover, uncovered, pool = [], set(needed), {uid: candidate(uid) for uid in levels}
+    # Ranked as (user id, the needed skills they have) before any Suggestion is made.
+    cover, uncovered = [], set(needed)
+    pool = {user_id: set(has) for user_id, has in levels.items()}
     while uncovered and pool:
         best = min(
-            pool.values(),
-            key=lambda s: (-len(uncovered & set(s.levels)),
-                           -sum(s.levels[k] for k in uncovered & set(s.levels)), *tie_break(s)),
+            pool,
+            key=lambda uid: (-len(uncovered & pool[uid]),
+                             -sum(levels[uid][k] for k in uncovered & pool[uid]),
+                             *tie_break(uid)),
         )
-        if not uncovered & set(best.levels):
+        if not uncovered & pool[best]:
             break
-        uncovered -= set(best.levels)
-        cover.append(pool.pop(best.user.id))
-    for suggestion in cover:  # if nobody has the rest, the group is the best there is
-        suggestion.completes = not uncovered
-    rest = sorted(
-        pool.values(), key=lambda s: (-len(s.levels), -sum(s.levels.values()), *tie_break(s))
-    )
-    watchers = sorted((candidate(uid) for uid in learners), key=tie_break)
-    ranked = (cover + rest + watchers)[:limit]
-    for suggestion in ranked:
+        uncovered -= pool.pop(best)
+        cover.append(best)
+    rest = sorted(pool, key=lambda uid: (-len(levels[uid]), -sum(levels[uid].values()),
+                                         *tie_break(uid)))
+    watchers = sorted(learners, key=tie_break)
+    ranked_ids = (cover + rest + watchers)[:limit]
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ranked_ids)))}
+    team_mates = _team_mates(board, ranked_ids)
+    in_cover = set(cover)
+    ranked = []
+    for user_id in ranked_ids:
+        suggestion = Suggestion(
+            users[user_id], levels.get(user_id, {}), load.get(user_id, 0),
+            user_id in available, user_id in team_mates, sorted(learners.get(user_id, [])),
+            # if nobody has the rest, the group is the best there is
+            completes=user_id in in_cover and not uncovered,
+        )
         suggestion.why = _why(suggestion, needed, len(cover))
+        ranked.append(suggestion)
     return ranked
 
 

@@ -98,8 +98,16 @@ def search_swarms(
 
 def similar_swarms(swarm: Swarm, user: User, limit: int = 3) -> list[Found]:
     """Past outcomes like this new swarm: its words and skills, best first."""
-    words = " ".join([swarm.card.title, swarm.help_needed, " ".join(swarm.skills or ())])
-    return search_swarms(user, _salient(words), exclude=swarm.id, limit=limit)
+    return similar_to(user, swarm.card.title, swarm.help_needed, swarm.skills,
+                      exclude=swarm.id, limit=limit)
+
+
+def similar_to(user: User, title: str, help_needed: str = "", skills=(), *,
+               exclude: int | None = None, limit: int = 3) -> list[Found]:
+    """Past outcomes like a swarm about to be asked for (a card's title, the help needed and
+    the skills), best first: what the start form shows while it is filled in."""
+    words = " ".join([title or "", help_needed or "", " ".join(skills or ())])
+    return search_swarms(user, _salient(words), exclude=exclude, limit=limit)
 
 
 STOP = set("the a an and or of to in on for with is are was were be it this that from at by "

@@ -124,6 +124,8 @@ def start_swarm(
     db.session.refresh(card)
     if card.archived_at is not None:
         raise Invalid(f"{card.key} is archived; restore it before swarming on it.")
+    if card.finished_at is not None:
+        raise Invalid(f"{card.key} is finished; move it out of done before swarming on it.")
     if open_swarm_of(card) is not None:
         raise Invalid(f"{card.key} already has an open swarm; join it instead.")
     at = at or utcnow()
