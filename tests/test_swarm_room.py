@@ -4,51 +4,19 @@ the room and from My work, ending a swarm, and the refusals that change nothing.
 from datetime import timedelta
 
 import pytest
-from flask import g
 
-from app.accounts.services import set_skill
-from app.cards.services import update_card
 from app.clock import utcnow
 from app.extensions import db
 from app.swarms import services as swarms
 from app.swarms.models import SwarmMessage, SwarmTask
-from tests import factories as make
+from tests.swarm_room_data import as_user, build_room
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
 def room(app):
-    """SIM: ann owns the board and card SIM-1 and started a swarm on it (postfix, dns);
-    bob is a member; vic a viewer; xena is from another team and knows postfix; out is
-    nobody's."""
-    ann, bob, vic, xena, out = (
-        make.user(n, display_name=n.capitalize()) for n in ("ann", "bob", "vic", "xena", "out")
-    )
-    board = make.board(ann, "simple", key="SIM")
-    make.member(board, bob)
-    make.member(board, vic, "viewer")
-    other = make.board(xena, "simple", key="NET")
-    card = make.card(board, ann, "Mail queue stuck on relay-2")
-    update_card(card, ann, owner="ann")
-    set_skill(xena, "postfix", 5)
-    set_skill(bob, "dns", 3)
-    swarm = swarms.start_swarm(card, ann, type="backlog", help_needed="Mails pile up",
-                               tried="Restarted postfix", skills="postfix, dns")
-    db.session.commit()
-    people = {u.username: u for u in (ann, bob, vic, xena, out)}
-    return board, other, card, swarm, people
-
-
-def as_user(app, username: str):
-    """A browser of its own, logged in. (Requests share the test's app context, so Flask-WTF's
-    token cached in `g` by another browser is forgotten first.)"""
-    g.pop("csrf_token", None)
-    browser = app.test_client()
-    response = browser.post("/login", data={"username": username, "password": make.PASSWORD})
-    assert response.status_code in (302, 303)
-    browser.fetch_csrf_token()
-    return browser
+    return build_room()
 
 
 def invite(swarm, actor, username, **kwargs):
