@@ -3,13 +3,13 @@
 import sys
 import time
 
-from bench import board_page, live, metrics, moves, print_table, standup
+from bench import board_page, live, metrics, moves, print_table, standup, swarm_room
 
 
 def main() -> int:
     started = time.perf_counter()
     figures = []
-    for benchmark in (board_page, moves, metrics, live, standup):
+    for benchmark in (board_page, moves, metrics, live, standup, swarm_room):
         print(f"running {benchmark.__name__} ...", file=sys.stderr, flush=True)
         figures.extend(benchmark.run())
     print_table(figures)

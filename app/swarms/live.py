@@ -125,5 +125,8 @@ def _send_swarm_pushes(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_swarm_pushes(session: Session) -> None:
+    from app.swarms.view import RENDERED
+
+    session.info.pop(RENDERED, None)
     session.info.pop(READY, None)
     session.info.pop(SKIP, None)

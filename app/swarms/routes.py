@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.extensions import db, htmx
 from app.swarms import live, services, sockets  # noqa: F401  (registers push hooks and events)
 from app.swarms.services import get_invitation, get_swarm
-from app.swarms.view import invitation_count, room_context
+from app.swarms.view import invitation_count, message_html, room_context
 
 bp = Blueprint("swarms", __name__, url_prefix="/swarms")
 
@@ -66,10 +66,10 @@ def leave(swarm_id: int):
 def post_message(swarm_id: int):
     swarm = get_swarm(swarm_id, current_user)
     message = services.post_message(swarm, current_user, request.form.get("body", ""))
+    html = message_html(message)  # before the commit: the room's push sends the same HTML
+    target = url_for("swarms.room", swarm_id=swarm.id) + f"#message-{message.id}"
     db.session.commit()
-    if not htmx:
-        return redirect(url_for("swarms.room", swarm_id=swarm.id) + f"#message-{message.id}")
-    return render_template("swarms/_message.html", message=message)
+    return html if htmx else redirect(target)
 
 
 @bp.post("/<int:swarm_id>/messages/<int:message_id>/pin")

@@ -16,6 +16,14 @@ from app.swarms.models import Swarm, SwarmInvitation, SwarmMessage
 from app.swarms.services import can_steer, messages_of, pending_invitations, swarm_access, tasks_of
 
 SUGGESTED = 5
+RENDERED = "sb_rendered_messages"  # message id → its HTML, rendered once for answer and push
+
+
+def message_html(message: SwarmMessage) -> str:
+    """One message as every view shows it; the sender's answer and the room's push share it."""
+    html = render_template("swarms/_message.html", message=message)
+    db.session.info.setdefault(RENDERED, {})[message.id] = html
+    return html
 
 
 def shared_context(swarm: Swarm) -> dict:
@@ -56,24 +64,32 @@ def room_context(swarm: Swarm, user: User) -> dict:
 def render_room_parts(swarm: Swarm, *, messages=(), repinned=(), members=False, invites=False,
                       decisions=False, tasks=False, declined=None) -> str:
     """Out-of-band fragments for what changed: new messages appended, re-pinned messages
-    replaced, and the members, invitations, decisions or task lists re-rendered."""
-    context = shared_context(swarm)
+    replaced, and the members, invitations, decisions or task lists re-rendered. Only what a
+    part needs is read (a message alone, the commonest push, reads just that message)."""
     parts = []
+    rendered = db.session.info.pop(RENDERED, {})
     for message_id in messages:
-        message = db.session.get(SwarmMessage, message_id)
-        parts.append(render_template("swarms/_message.html", message=message,
-                                     oob="beforeend:#swarm-messages"))
+        html = rendered.get(message_id) or message_html(db.session.get(SwarmMessage, message_id))
+        parts.append(f'<div hx-swap-oob="beforeend:#swarm-messages">{html}</div>')
     for message_id in set(repinned) - set(messages):
         message = db.session.get(SwarmMessage, message_id)
         parts.append(render_template("swarms/_message.html", message=message, oob="true"))
+    context = dict(swarm=swarm, now=utcnow())
+    if invites or declined is not None:
+        context["suggestions"] = suggestions_for(swarm, limit=SUGGESTED) if swarm.is_open else []
     if members:
-        parts.append(render_template("swarms/_members.html", oob=True, **context))
+        parts.append(render_template("swarms/_members.html", oob=True, stints=swarm.stints,
+                                     present=swarm.present(), **context))
     if invites:
-        parts.append(render_template("swarms/_invite.html", oob=True, **context))
+        parts.append(render_template("swarms/_invite.html", oob=True,
+                                     invitations=swarm.invitations, **context))
     if decisions:
-        parts.append(render_template("swarms/_decisions.html", oob=True, **context))
+        pinned = [m for m in messages_of(swarm) if m.pinned_at is not None]
+        parts.append(render_template("swarms/_decisions.html", oob=True, decisions=pinned,
+                                     **context))
     if tasks:
-        parts.append(render_template("swarms/_tasks.html", oob=True, **context))
+        parts.append(render_template("swarms/_tasks.html", oob=True, tasks=tasks_of(swarm),
+                                     present=swarm.present(), **context))
     if declined is not None:
         invitation = db.session.get(SwarmInvitation, declined.data["invitation"])
         parts.append(render_template("swarms/_notice.html", declined=invitation,
