@@ -230,3 +230,27 @@ def test_resolving_shows_the_new_owner_on_the_board(app, sockets, room):
     assert [e["type"] for e in events] == ["card.updated", "swarm.resolved"]
     assert 'title="Owner: Bob"' in events[-1]["html"]
     assert "swarm-badge" not in events[-1]["html"]  # everyone released
+
+
+def test_pinning_a_decision_pushes_the_decisions_and_the_pinned_message(app, sockets, room):
+    _, _, _, swarm, people = room
+    message = swarms.post_message(swarm, people["ann"], "Flush the resolver cache")
+    db.session.commit()
+    _, bob = in_room(app, sockets, "bob", swarm)
+    as_user(app, "ann").post(f"/swarms/{swarm.id}/messages/{message.id}/pin", headers=HX)
+    [pushed] = received(bob, "swarm_event")
+    assert pushed["types"] == ["swarm.decision"]
+    assert 'id="swarm-decisions"' in pushed["html"]
+    assert f'id="message-{message.id}" hx-swap-oob="true"' in pushed["html"]
+
+
+def test_a_cancelled_swarm_withdraws_the_invitees_toast(app, sockets, room):
+    _, _, _, swarm, people = room
+    swarms.invite(swarm, people["ann"], "xena")
+    db.session.commit()
+    xena = sockets(as_user(app, "xena"))
+    as_user(app, "ann").post(f"/swarms/{swarm.id}/cancel", data={"reason": "Fixed itself"},
+                             headers=HX)
+    [withdrawn] = received(xena, "invitation")
+    assert withdrawn["status"] == "cancelled" and 'class="count">0<' in withdrawn["html"]
+

@@ -104,7 +104,9 @@ def _render_swarm_pushes(session: Session) -> None:
             swarm = db.session.get(Swarm, swarm_id)
             events.sort(key=lambda e: e.seq)
             try:
-                ready.append(("swarm_event", swarm_room(swarm_id), room_update(swarm, events)))
+                update = room_update(swarm, events)
+                if update.get("html") or update.get("refresh"):  # not, say, a swarm just started
+                    ready.append(("swarm_event", swarm_room(swarm_id), update))
                 ready += [("invitation", to, message)
                           for to, message in invitation_updates(swarm, events)]
             except Exception:  # a push must never cost the change itself: views re-fetch
