@@ -254,3 +254,15 @@ def test_a_cancelled_swarm_withdraws_the_invitees_toast(app, sockets, room):
     [withdrawn] = received(xena, "invitation")
     assert withdrawn["status"] == "cancelled" and 'class="count">0<' in withdrawn["html"]
 
+
+
+def test_an_invitee_who_declines_stops_hearing_the_room(app, sockets, room):
+    _, _, _, swarm, people = room
+    invitation = swarms.invite(swarm, people["ann"], "xena")
+    db.session.commit()
+    xena_browser, xena = in_room(app, sockets, "xena", swarm)  # a guest while invited
+    xena_browser.post(f"/swarms/invitations/{invitation.id}/decline", headers=HX)
+    xena.get_received()
+    as_user(app, "ann").post(f"/swarms/{swarm.id}/messages", data={"body": "Still here?"},
+                             headers=HX)
+    assert received(xena, "swarm_event") == []

@@ -13,7 +13,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.extensions import db, socketio
 from app.realtime.publish import PENDING, emit_to_room
 
 READY = "sb_swarm_pushes"
@@ -59,6 +59,20 @@ def room_update(swarm, events) -> dict:
         declined=declined[-1] if declined else None,
     )
     return message
+
+
+def shut_out(swarm, events) -> list[tuple[str, str]]:
+    """Invitees whose answer or withdrawn invitation leaves them no way into the room: their
+    sockets leave it (they joined it as guests while the invitation stood)."""
+    from app.accounts.models import User
+    from app.swarms.services import swarm_access
+
+    declined = {e.data.get("user") for e in events if e.type == "swarm.invitation_declined"}
+    ended = any(e.type in ("swarm.resolved", "swarm.cancelled") for e in events)
+    invitees = {i.user_id for i in swarm.invitations
+                if i.user.username in declined or (ended and i.status == "cancelled")}
+    return [(user_room(user_id), swarm_room(swarm.id)) for user_id in invitees
+            if swarm_access(swarm, db.session.get(User, user_id)) is None]
 
 
 def invitation_updates(swarm, events) -> list[tuple[str, dict]]:
@@ -109,6 +123,7 @@ def _render_swarm_pushes(session: Session) -> None:
                     ready.append(("swarm_event", swarm_room(swarm_id), update))
                 ready += [("invitation", to, message)
                           for to, message in invitation_updates(swarm, events)]
+                ready += [("evict", person, room) for person, room in shut_out(swarm, events)]
             except Exception:  # a push must never cost the change itself: views re-fetch
                 current_app.logger.exception("Rendering the push for swarm %s failed", swarm_id)
                 ready.append(("swarm_event", swarm_room(swarm_id),
@@ -122,7 +137,18 @@ def _render_swarm_pushes(session: Session) -> None:
 def _send_swarm_pushes(session: Session) -> None:
     skip = session.info.pop(SKIP, None)
     for name, to, message in session.info.pop(READY, []):
-        emit_to_room(name, message, to, skip_sid=skip if name == "swarm_event" else None)
+        if name == "evict":
+            evict(to, message)
+        else:
+            emit_to_room(name, message, to, skip_sid=skip if name == "swarm_event" else None)
+
+
+def evict(person_room: str, room: str) -> None:
+    """A person's sockets leave a swarm's room. Sockets are found in this process (their own
+    room's participants); the leaving itself reaches every process through the message queue."""
+    manager = socketio.server.manager
+    for sid, _eio_sid in list(manager.get_participants("/", person_room)):
+        socketio.server.leave_room(sid, room, namespace="/")
 
 
 @sa_event.listens_for(Session, "after_rollback")
