@@ -266,3 +266,12 @@ def test_an_invitee_who_declines_stops_hearing_the_room(app, sockets, room):
     as_user(app, "ann").post(f"/swarms/{swarm.id}/messages", data={"body": "Still here?"},
                              headers=HX)
     assert received(xena, "swarm_event") == []
+
+
+def test_talk_in_the_room_does_not_redraw_the_card_on_the_board(app, sockets, room):
+    _, _, _, swarm, _ = room
+    board = board_socket(app, sockets, "vic")
+    as_user(app, "ann").post(f"/swarms/{swarm.id}/messages", data={"body": "Any news?"},
+                             headers=HX)
+    [event] = received(board, "board_event")
+    assert event["type"] == "swarm.message" and "html" not in event and "refresh" not in event

@@ -31,6 +31,9 @@ SHAPE_EVENTS = ("board.", "column.", "lane.")
 COUNTED_EVENTS = ("card.created", "card.moved", "card.archived", "card.restored")
 # Events that bring a card onto the board: before them no view shows it.
 ARRIVALS = ("card.created", "card.restored")
+# Events about a card that leave it looking as it did (a swarm room's talk): nothing to redraw.
+UNSEEN = ("swarm.message", "swarm.decision", "swarm.decision_unpinned", "swarm.task_added",
+          "swarm.task_done", "swarm.task_reopened", "swarm.invited", "swarm.invitation_declined")
 
 Cell = tuple[int, int]
 
@@ -60,7 +63,7 @@ def board_change(events: list[Event]) -> BoardChange:
         if event.type.startswith("standup."):
             change.standup = True  # the card it names is only in focus: the card is unchanged
             continue
-        if not event.card_id:
+        if not event.card_id or event.type in UNSEEN:
             continue
         card_id = event.card_id
         if card_id not in change.cards and card_id not in pending:
