@@ -69,6 +69,8 @@ def shut_out(swarm, events) -> list[tuple[str, str]]:
 
     declined = {e.data.get("user") for e in events if e.type == "swarm.invitation_declined"}
     ended = any(e.type in ("swarm.resolved", "swarm.cancelled") for e in events)
+    if not declined and not ended:
+        return []
     invitees = {i.user_id for i in swarm.invitations
                 if i.user.username in declined or (ended and i.status == "cancelled")}
     return [(user_room(user_id), swarm_room(swarm.id)) for user_id in invitees
