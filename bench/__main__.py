@@ -3,13 +3,23 @@
 import sys
 import time
 
-from bench import board_page, experts, live, metrics, moves, print_table, standup, wall_page
+from bench import (
+    board_page,
+    experts,
+    live,
+    metrics,
+    moves,
+    print_table,
+    standup,
+    swarm_room,
+    wall_page,
+)
 
 
 def main() -> int:
     started = time.perf_counter()
     figures = []
-    for benchmark in (board_page, wall_page, moves, metrics, experts, live, standup):
+    for benchmark in (board_page, wall_page, moves, metrics, experts, live, standup, swarm_room):
         print(f"running {benchmark.__name__} ...", file=sys.stderr, flush=True)
         figures.extend(benchmark.run())
     print_table(figures)

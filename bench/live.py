@@ -193,7 +193,8 @@ class Server:
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
-            with contextlib.suppress(requests.ConnectionError):
+            # A first answer slower than 2 s (a busy machine) is a wait too, not a failure.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 if requests.get(f"{self.url}/login", timeout=2).status_code == 200:
                     return
             time.sleep(0.1)

@@ -25,6 +25,7 @@ from app.extensions import db, htmx
 from app.metrics.flow import card_age_days
 from app.swarms.experts import interests_of, loads, remove_skill, set_available, set_interest
 from app.swarms.models import Availability
+from app.swarms.services import pending_invitations
 
 bp = Blueprint("accounts", __name__)
 
@@ -74,7 +75,8 @@ def home():
     now = utcnow()
     my_cards = [(card, card_age_days(card, now)) for card in mine]
     return render_template(
-        "accounts/home.html", boards=boards, in_progress=in_progress, my_cards=my_cards
+        "accounts/home.html", boards=boards, in_progress=in_progress, my_cards=my_cards,
+        invitations=pending_invitations(current_user),
     )
 
 

@@ -33,6 +33,9 @@ COUNTED_EVENTS = ("card.created", "card.moved", "card.archived", "card.restored"
 ARRIVALS = ("card.created", "card.restored")
 # Events after which the andon banner may read differently (an archived card leaves it).
 ANDON_EVENTS = ("card.andon_pulled", "card.andon_cleared", "card.archived", "card.restored")
+# Events about a card that leave it looking as it did (a swarm room's talk): nothing to redraw.
+UNSEEN = ("swarm.message", "swarm.decision", "swarm.decision_unpinned", "swarm.task_added",
+          "swarm.task_done", "swarm.task_reopened", "swarm.invited", "swarm.invitation_declined")
 
 Cell = tuple[int, int]
 
@@ -64,7 +67,7 @@ def board_change(events: list[Event]) -> BoardChange:
         if event.type.startswith("standup."):
             change.standup = True  # the card it names is only in focus: the card is unchanged
             continue
-        if not event.card_id:
+        if not event.card_id or event.type in UNSEEN:
             continue
         card_id = event.card_id
         if event.type in ANDON_EVENTS[:2] or (

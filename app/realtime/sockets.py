@@ -15,6 +15,7 @@ from app.errors import DomainError, Invalid
 from app.events.services import EVENTS_PAGE, events_as_dicts, events_since
 from app.extensions import db, socketio
 from app.realtime.publish import emit_to_room, room
+from app.swarms.live import user_room
 from app.wall.services import live_link, wall_board, wall_for_token, wall_person, wall_room
 
 USER_KEY = "sb_socket_user"
@@ -90,6 +91,7 @@ def on_connect(auth=None):
     else:
         raise ConnectionRefusedError("Log in, or connect with auth={'token': '<API token>'}.")
     session[USER_KEY] = user.id
+    join_room(user_room(user.id))  # their own notifications (swarm invitations), on any page
 
 
 @socketio.on("join")

@@ -406,7 +406,7 @@ def resolve_swarm(
     _release_everyone(swarm, at)
     previous_owner = card.owner
     if card.owner_id != successor.id:
-        card.owner_id = successor.id
+        card.owner = successor  # the relationship, not the id: the push renders the new owner
         db.session.flush()
         record_event(swarm.board, "card.updated", actor=actor, card=card, at=at,
                      changes={"owner": [previous_owner.username if previous_owner else None,
