@@ -263,6 +263,11 @@ def test_resolving_hands_the_card_over_and_closes_the_room(app, room):
     assert "Reopen" in page
     closed = ann.post(f"/swarms/{swarm.id}/messages", data={"body": "one more"}, headers=HX)
     assert closed.status_code == 422 and "its room is closed" in text(closed)
+    # The summary goes onto the card's history, in words.
+    history = text(ann.get(f"/cards/{card.key}"))
+    assert "resolved the swarm (2 people); bob continues." in history
+    assert "Learned: Flush the resolver cache first" in history
+    assert "swarm.resolved" not in history and "joined the swarm" in history
 
 
 def test_resolving_someone_elses_swarm_without_the_right_is_forbidden(app, room):
