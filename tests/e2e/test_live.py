@@ -42,6 +42,8 @@ BOARD_SHAPE = """() => {
       id: cell.id,
       cards: Array.from(cell.querySelectorAll(".card")).map((card) => card.dataset.key),
       versions: Array.from(cell.querySelectorAll(".card")).map((card) => card.dataset.version),
+      titles: Array.from(cell.querySelectorAll(".card .card-title")).map(text),
+      looks: Array.from(cell.querySelectorAll(".card")).map((card) => card.className),
     })),
     columns: Array.from(board.querySelectorAll(".col-head")).map((head) => ({
       id: head.id, wip: text(head.querySelector(".wip")),
@@ -57,13 +59,14 @@ BOARD_SHAPE = """() => {
 
 @pytest.fixture
 def live_board(live_app):
-    """Board LIV owned by Ann Lee, Bob Stone a member: To do · Doing (3, hard) · Done, lanes
-    Standard (4, soft) and Expedite (1, hard); six cards waiting in To do."""
+    """Board LIV owned by Ann Lee, Bob Stone and Cy Park members: To do · Doing (3, hard) ·
+    Done, lanes Standard (4, soft) and Expedite (1, hard); six cards waiting in To do."""
     with live_app.app_context():
         ann = make.user("ann", display_name="Ann Lee")
         bob = make.user("bob", display_name="Bob Stone")
         board = make.board(ann, "simple", key="LIV", name="Live team")
         make.member(board, bob)
+        make.member(board, make.user("cy", display_name="Cy Park"))
         update_column(board, ann, make.column(board, "Doing"), wip_limit=3, wip_policy="hard")
         standard = board_lanes(board)[0]
         update_lane(board, ann, standard, wip_limit=4, wip_policy="soft")
@@ -218,12 +221,34 @@ def test_a_drag_on_one_screen_shows_on_the_other_within_a_second(live_server, ne
     assert ann.errors == [] and bob.errors == []
 
 
-def test_after_random_moves_from_two_people_every_view_equals_a_fresh_load(
+def edit_as(live_app, username: str, card_key: str, rng: random.Random) -> str:
+    """An edit made by someone from another device: a new title, impact or block."""
+    with live_app.app_context():
+        from app.cards.services import block_card, get_card, unblock_card, update_card
+
+        user = user_by_username(username)
+        card = get_card(card_key, user, "member")
+        what = rng.choice(("title", "impact", "block"))
+        if what == "title":
+            title = f"{card.title.split(' (')[0]} ({username} {rng.randint(1, 99)})"
+            update_card(card, user, title=title)
+        elif what == "impact":
+            update_card(card, user, impact=rng.choice(("high", "medium", "low")))
+        elif card.blocked:
+            unblock_card(card, user)
+        else:
+            block_card(card, user, f"{username} waits on a vendor")
+        db.session.commit()
+        return what
+
+
+def test_after_random_moves_and_edits_from_three_people_every_view_equals_a_fresh_load(
     live_server, live_app, new_page, live_board
 ):
     pages = {
         "ann": open_board(new_page, live_server, "ann", height=1400),
         "bob": open_board(new_page, live_server, "bob", height=1400),
+        "cy": open_board(new_page, live_server, "cy", height=1400),
     }
     misses = []  # a pushed card placed next to one the view lacks would mean drift
     for page in pages.values():
@@ -251,6 +276,10 @@ def test_after_random_moves_from_two_people_every_view_equals_a_fresh_load(
         how = rng.choice(("drag", "keys", "dialog"))
         card_key = rng.choice(live_board["cards"])
         column_id, lane_id = rng.choice(cell_ids)
+        if rng.random() < 0.3:  # meanwhile someone edits a card elsewhere
+            editor = rng.choice(sorted(pages))
+            edited = rng.choice(live_board["cards"])
+            steps.append(f"{editor} edits the {edit_as(live_app, editor, edited, rng)} of {edited}")
         if how == "drag":
             # A drag aims at coordinates: let the other person's last move land first. Keys and
             # the dialog go straight on, so pushes also arrive while this page is mid-move.
