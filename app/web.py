@@ -1,6 +1,6 @@
 """What every HTML page shares: error responses, flash fragments and template helpers."""
 
-from flask import current_app, jsonify, make_response, render_template, request
+from flask import current_app, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +28,14 @@ def is_api_request() -> bool:
 
 def api_error(code: str, message: str, status: int, **details):
     return jsonify({"error": code, "message": message, **details}), status
+
+
+def go_to(target: str):
+    """Send the browser to `target`: a redirect, or for an HTMX request the header that makes
+    htmx load the page (a 3xx would be followed inside the swap)."""
+    if htmx:
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target)
 
 
 def flash_response(message: str, status: int, level: str = "error"):

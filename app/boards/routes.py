@@ -18,6 +18,7 @@ from app.swarms.andon import hooks_of
 from app.swarms.banner import andon_banner
 from app.swarms.dispatch import dispatch_status
 from app.wall.services import rotation_candidates, wall_links_of
+from app.web import go_to
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
 
@@ -59,9 +60,7 @@ def create():
         template=request.form.get("template") or None,
     )
     db.session.commit()
-    if htmx:
-        return "", 204, {"HX-Redirect": url_for("boards.show", key=board.key)}
-    return redirect(url_for("boards.show", key=board.key))
+    return go_to(url_for("boards.show", key=board.key))
 
 
 @bp.get("/<key>")

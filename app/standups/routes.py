@@ -12,6 +12,7 @@ from app.boards.access import get_board, require_role
 from app.extensions import db, htmx
 from app.standups import services
 from app.standups.view import standup_bar
+from app.web import go_to
 
 bp = Blueprint("standups", __name__)
 
@@ -86,9 +87,8 @@ def end(standup_id: int):
     standup = services.get_standup(standup_id, current_user)
     services.end_standup(standup, current_user)
     db.session.commit()
-    if htmx:  # the facilitator goes on to the summary; every other view loses the strip
-        return "", 204, {"HX-Redirect": url_for("standups.show", standup_id=standup.id)}
-    return redirect(url_for("standups.show", standup_id=standup.id))
+    # The facilitator goes on to the summary; every other view loses the strip.
+    return go_to(url_for("standups.show", standup_id=standup.id))
 
 
 @bp.post("/standups/<int:standup_id>/notes")

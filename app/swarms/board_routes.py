@@ -26,7 +26,7 @@ from app.swarms.experts import _team_mates, available_now, loads
 from app.swarms.knowledge import search_swarms
 from app.swarms.models import Swarm
 from app.swarms.services import get_swarm, join_swarm
-from app.web import api_error
+from app.web import api_error, go_to
 
 bp = Blueprint("swarming", __name__)
 
@@ -170,10 +170,7 @@ def join(key: str, swarm_id: int):
         raise NotFound(f"There is no swarm {swarm_id} on {board.key}.")
     join_swarm(swarm, current_user)
     db.session.commit()
-    target = swarm_link(swarm)
-    if htmx:
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target)
+    return go_to(swarm_link(swarm))
 
 
 # --- knowledge -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from app.swarms.knowledge import similar_swarms, similar_to
 from app.swarms.models import SWARM_TYPES
 from app.swarms.services import invite, open_swarm_of, start_swarm
 from app.validation import word_list
+from app.web import go_to
 
 
 @bp.app_template_global("andon_banner")
@@ -125,10 +126,7 @@ def start(card_key: str):
         db.session.commit()
     except DomainError as refused:
         return _panel_refused(card, refused, values, invitees)
-    target = swarm_link(swarm)
-    if htmx:
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target)
+    return go_to(swarm_link(swarm))
 
 
 @bp.post("/cards/<card_key>/swarm/invite")

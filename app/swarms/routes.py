@@ -11,6 +11,7 @@ from app.extensions import db, htmx
 from app.swarms import live, services, sockets  # noqa: F401  (registers push hooks and events)
 from app.swarms.services import get_invitation, get_swarm
 from app.swarms.view import invitation_count, message_html, room_context
+from app.web import go_to
 
 bp = Blueprint("swarms", __name__, url_prefix="/swarms")
 
@@ -144,10 +145,7 @@ def accept(invitation_id: int):
     invitation = get_invitation(invitation_id, current_user)
     swarm = services.accept_invitation(invitation, current_user)
     db.session.commit()
-    target = url_for("swarms.room", swarm_id=swarm.id)
-    if htmx:
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target)
+    return go_to(url_for("swarms.room", swarm_id=swarm.id))
 
 
 @bp.post("/invitations/<int:invitation_id>/decline")
