@@ -103,6 +103,12 @@ def test_suggested_experts_follow_the_skills_typed_and_are_invited_on_start(
     expect(page.locator("input[name=invite][value=carl]")).to_be_checked()  # kept on refresh
     page.fill("#swarm-start textarea[name=help_needed]", "The certificate chain is incomplete")
     page.click("button:has-text('Start the swarm')")
+    # Starting takes the starter into the swarm's room, Carl already invited.
+    expect(page).to_have_url(re.compile(r"/swarms/\d+$"))
+    expect(page.locator(".help-needed")).to_contain_text("The certificate chain is incomplete")
+    expect(page.locator("#swarm-invite .invitation")).to_contain_text("Carl Berg")
+    expect(page.locator("#swarm-invite .invitation")).to_contain_text("pending")
+    page.goto(f"{live_server}/cards/OPS-2")
     expect(page.locator(".swarm-open")).to_contain_text("Swarm open: 1 person")
     expect(page.locator("#swarm-panel")).to_contain_text("Invited, no answer yet: Carl Berg")
     assert page.errors == []
