@@ -4,9 +4,14 @@ SQLite: WAL and foreign keys on every connection. Transactions that may write (e
 but GET/HEAD and Socket.IO events, every CLI command and script) open with BEGIN IMMEDIATE, so
 two writers queue for the lock instead of one failing when it upgrades a read snapshot: SQLite's
 stand-in for PostgreSQL's `SELECT … FOR UPDATE` on the board. Page reads stay concurrent.
+
+Under gevent (`make serve`) a writer waits for the lock in turns with the other greenlets: SQLite's
+own busy handler sleeps inside C, which would stop the whole process — including the greenlet
+holding the lock, should it be waiting on anything that yields — for the full busy timeout.
 """
 
 import sqlite3
+import time
 
 from flask import has_request_context, request
 from sqlalchemy import event
@@ -14,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 COMMITTED = "swarmboard.committed"
+BUSY_SECONDS = 15  # how long a writer waits for another's transaction before giving up
 
 
 @event.listens_for(Engine, "connect")
@@ -24,7 +30,7 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -48,5 +54,39 @@ def _note_commit(_session) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+    if connection.dialect.name != "sqlite":
+        return
+    if _read_only_request():
+        connection.exec_driver_sql("BEGIN")
+    elif _greenlets():
+        _begin_in_turn(connection.connection.driver_connection)
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _greenlets() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("socket")
+
+
+def _begin_in_turn(driver: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, retried with a cooperative sleep while another writer holds the lock."""
+    import gevent
+
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, pause = time.monotonic() + BUSY_SECONDS, 0.0005
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            gevent.sleep(pause)
+            pause = min(pause * 2, 0.01)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")

@@ -83,16 +83,11 @@ def _render_pushes(session: Session) -> None:
 @sa_event.listens_for(Session, "after_commit")
 def _send_pushes(session: Session) -> None:
     skip = session.info.pop(SKIP, None)
-    ready_rooms = session.info.pop(READY, [])
-    for board_room, messages in ready_rooms:
+    for board_room, messages in session.info.pop(READY, []):
         for message in messages:
             emit_to_room("board_event", message, board_room, skip_sid=skip)
             if message["type"] == "member.removed":
                 evict(message["board"], message["data"]["user"])
-    if ready_rooms:
-        # Under gevent, let the sockets' writers deliver the pushes before this request goes
-        # on to build its own answer: viewers first, the mover's response a moment later.
-        socketio.sleep(0)
 
 
 def evict(board_key: str, username: str) -> None:
