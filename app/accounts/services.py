@@ -5,7 +5,8 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
@@ -99,12 +100,18 @@ def create_token(user: User, name: str = "API token") -> str:
     return token
 
 
+# Built once, run with parameters: every API call asks (app/database.py says why).
+_LIVE_TOKEN = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(ApiToken.user))
+)
+
+
 def user_for_token(token: str, *, read_only: bool = False) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    record = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-    )
+    record = db.session.scalar(_LIVE_TOKEN, {"digest": _digest(token)})
     if record is None:
         return None
     now = utcnow()

@@ -43,7 +43,7 @@ def list_boards():
 
 
 @blp.post("")
-@blp.arguments(NewBoardSchema)
+@blp.arguments(NewBoardSchema())
 @blp.response(201, BoardSchema)
 def create_board(values):
     """Create a board, empty or from a template; you become its owner."""
@@ -77,7 +77,7 @@ def show_board(key: str):
 
 
 @blp.post("/<key>/columns")
-@blp.arguments(NewColumnSchema)
+@blp.arguments(NewColumnSchema())
 @blp.response(201, ColumnSchema)
 @refusal(blp, 403, "Only the board's owners change its columns.")
 @refusal(blp, 404, NOT_A_MEMBER)
@@ -90,7 +90,7 @@ def add_column(values, key: str):
 
 
 @blp.patch("/<key>/columns/<int:column_id>")
-@blp.arguments(ColumnChangesSchema)
+@blp.arguments(ColumnChangesSchema())
 @blp.response(200, ColumnSchema)
 @refusal(blp, 403, "Only the board's owners change its columns.")
 @refusal(blp, 404, NOT_A_MEMBER)
@@ -104,7 +104,7 @@ def update_column(values, key: str, column_id: int):
 
 
 @blp.post("/<key>/members")
-@blp.arguments(MemberChangeSchema)
+@blp.arguments(MemberChangeSchema())
 @blp.response(200, MemberSchema)
 @refusal(blp, 403, "Only the board's owners manage its members.")
 @refusal(blp, 404, NOT_A_MEMBER)
@@ -117,7 +117,7 @@ def set_member(values, key: str):
 
 
 @blp.post("/<key>/cards")
-@blp.arguments(NewCardSchema)
+@blp.arguments(NewCardSchema())
 @blp.response(201, CardSchema)
 @refusal(blp, 403, "Viewers cannot add cards.")
 @refusal(blp, 404, NOT_A_MEMBER)
@@ -139,7 +139,7 @@ def add_card(values, key: str):
 
 
 @blp.get("/<key>/events")
-@blp.arguments(EventsQuerySchema, location="query")
+@blp.arguments(EventsQuerySchema(), location="query")
 @blp.response(200, EventsPageSchema)
 @refusal(blp, 404, NOT_A_MEMBER)
 def list_events(query, key: str):

@@ -1,6 +1,7 @@
 """Cards: read, edit, move, block. Each change calls one service and commits only once it has
 succeeded; a change made against an old version answers 409 with the card as stored."""
 
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from app.api.auth import api_user, authenticate_request
@@ -28,7 +29,16 @@ blp = Blueprint(
 blp.before_request(authenticate_request)
 
 NO_CARD = "No such card, or you are not a member of its board."
+CARD = CardSchema()  # building a schema costs more than using it: one for every answer
 STALE = "The card changed since you loaded it; the body holds the card as stored now."
+
+
+def committed(card):
+    """Commit, answering with the card as written: read before the commit, which would
+    otherwise expire it and cost a second read of the card and its board."""
+    body = CARD.dump(card)
+    db.session.commit()
+    return jsonify(body)
 
 
 @blp.errorhandler(StaleVersion)
@@ -55,7 +65,7 @@ def show_card(card_key: str):
 
 
 @blp.patch("/<card_key>")
-@blp.arguments(CardChangesSchema)
+@blp.arguments(CardChangesSchema())
 @blp.response(200, CardSchema)
 @refusal(blp, 403, "Viewers cannot change cards.")
 @refusal(blp, 404, NO_CARD)
@@ -64,12 +74,11 @@ def update_card(values, card_key: str):
     """Edit a card's fields. Send the `version` you edited to avoid overwriting a colleague."""
     card = services.get_card(card_key, api_user())
     services.update_card(card, api_user(), **values)
-    db.session.commit()
-    return card
+    return committed(card)
 
 
 @blp.post("/<card_key>/move")
-@blp.arguments(MoveSchema)
+@blp.arguments(MoveSchema())
 @blp.response(200, CardSchema)
 @refusal(blp, 403, "Viewers cannot move cards.")
 @refusal(blp, 404, NO_CARD)
@@ -91,12 +100,11 @@ def move(values, card_key: str):
         lane=find_lane(card.board, lane, Invalid) if lane is not None else None,
         **values,
     )
-    db.session.commit()
-    return card
+    return committed(card)
 
 
 @blp.post("/<card_key>/block")
-@blp.arguments(BlockSchema)
+@blp.arguments(BlockSchema())
 @blp.response(200, CardSchema)
 @refusal(blp, 403, "Viewers cannot block cards.")
 @refusal(blp, 404, NO_CARD)
@@ -105,12 +113,11 @@ def block(values, card_key: str):
     """Flag the card blocked, with the reason (blocked time is reported per reason)."""
     card = services.get_card(card_key, api_user())
     services.block_card(card, api_user(), values["reason"], version=values.get("version"))
-    db.session.commit()
-    return card
+    return committed(card)
 
 
 @blp.post("/<card_key>/unblock")
-@blp.arguments(VersionSchema, required=False)
+@blp.arguments(VersionSchema(), required=False)
 @blp.response(200, CardSchema)
 @refusal(blp, 403, "Viewers cannot unblock cards.")
 @refusal(blp, 404, NO_CARD)
@@ -119,5 +126,4 @@ def unblock(values, card_key: str):
     """Clear the card's blocked flag."""
     card = services.get_card(card_key, api_user())
     services.unblock_card(card, api_user(), version=values.get("version"))
-    db.session.commit()
-    return card
+    return committed(card)

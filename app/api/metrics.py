@@ -27,7 +27,7 @@ BAD_QUERY = "A window, filter or trial setting that makes no sense, with a sente
 
 
 @blp.get("/<key>/metrics")
-@blp.arguments(MetricsQuerySchema, location="query")
+@blp.arguments(MetricsQuerySchema(), location="query")
 @blp.response(200, MetricsSchema)
 @refusal(blp, 404, NOT_A_MEMBER)
 @refusal(blp, 422, BAD_QUERY)
@@ -38,7 +38,7 @@ def metrics(_query, key: str):
 
 
 @blp.get("/<key>/forecast")
-@blp.arguments(ForecastQuerySchema, location="query")
+@blp.arguments(ForecastQuerySchema(), location="query")
 @blp.response(200, ForecastSchema)
 @refusal(blp, 404, NOT_A_MEMBER)
 @refusal(blp, 422, BAD_QUERY)

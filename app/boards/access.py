@@ -1,7 +1,7 @@
 """Who may see and change a board. Non-members get NotFound, so a board's existence is private."""
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
 from app.boards.models import ROLES, Board, BoardMember
@@ -9,6 +9,10 @@ from app.errors import Forbidden, NotFound
 from app.extensions import db
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
+# Built once, run with parameters: every request asks (app/database.py says why).
+_ROLE = select(BoardMember.role).where(
+    BoardMember.board_id == bindparam("board"), BoardMember.user_id == bindparam("user")
+)
 
 
 def board_role(board: Board, user: User | None) -> str | None:
@@ -22,11 +26,7 @@ def board_role(board: Board, user: User | None) -> str | None:
     cache = request.environ.setdefault("sb.roles", {}) if has_request_context() else {}
     key = (board.id, user.id)
     if key not in cache:
-        cache[key] = db.session.scalar(
-            select(BoardMember.role).where(
-                BoardMember.board_id == board.id, BoardMember.user_id == user.id
-            )
-        )
+        cache[key] = db.session.scalar(_ROLE, {"board": board.id, "user": user.id})
     return cache[key]
 
 

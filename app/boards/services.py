@@ -7,7 +7,9 @@ import re
 from datetime import datetime
 from zoneinfo import available_timezones
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from app.accounts.models import Team, User
 from app.boards.access import forget_roles, require_role
@@ -26,6 +28,7 @@ from app.boards.models import (
 from app.boards.stream_templates import EMPTY_LANES, TEMPLATES
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import kept_for_transaction
 from app.errors import DomainError, Invalid, NotFound
 from app.events.services import lock_board, record_event
 from app.extensions import db
@@ -121,15 +124,36 @@ def update_board(
 
 # --- columns -------------------------------------------------------------------------------
 
+LIVE_COLUMNS = "live_columns"  # kept for the transaction: board id → its live columns
+# Built once, run with parameters: every move and page asks (app/database.py says why).
+_LIVE_COLUMNS = (
+    select(BoardColumn)
+    .where(BoardColumn.board_id == bindparam("board"), BoardColumn.removed_at.is_(None))
+    .order_by(BoardColumn.position)
+)
+
 
 def active_columns(board: Board) -> list[BoardColumn]:
-    return list(
-        db.session.scalars(
-            select(BoardColumn)
-            .where(BoardColumn.board_id == board.id, BoardColumn.removed_at.is_(None))
-            .order_by(BoardColumn.position)
-        )
+    """The board's live columns in order. A move asks three times (for its target column, the
+    commitment point, the push): the answer is kept until a column changes or the transaction
+    ends."""
+    kept = kept_for_transaction(db.session, LIVE_COLUMNS)
+    if board.id not in kept or _columns_changing(db.session):
+        kept[board.id] = list(db.session.scalars(_LIVE_COLUMNS, {"board": board.id}))
+    return list(kept[board.id])
+
+
+def _columns_changing(session: Session) -> bool:
+    return any(
+        isinstance(item, BoardColumn)
+        for item in (*session.new, *session.dirty, *session.deleted)
     )
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_flushed_columns(session: Session, _context) -> None:
+    if _columns_changing(session):  # still the flushed changes, in after_flush
+        kept_for_transaction(session, LIVE_COLUMNS).clear()
 
 
 def find_column(board: Board, ref, missing: type[DomainError] = NotFound) -> BoardColumn:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import defer, selectinload
 
 from app.boards.models import Board, BoardColumn, Lane
@@ -224,18 +224,28 @@ def cells_view(
     )
 
 
+# Built once, run with parameters: every pushed move asks (app/database.py says why).
+_IN_CELL = (
+    Card.board_id == bindparam("board"), Card.column_id == bindparam("column"),
+    Card.lane_id == bindparam("lane"), Card.archived_at.is_(None), Card.id != bindparam("card"),
+)
+_NEXT_BY_RANK = (
+    select(Card.number)
+    .where(*_IN_CELL, or_(Card.rank > bindparam("rank"),
+                          and_(Card.rank == bindparam("rank"), Card.id > bindparam("card"))))
+    .order_by(Card.rank, Card.id)
+    .limit(1)
+)
+_OTHERS_IN_CELL = select(Card).where(*_IN_CELL).options(defer(Card.description))
+
+
 def next_in_cell(card: Card, column: BoardColumn, now: datetime, sle: float | None) -> int | None:
     """The number of the card shown right after `card` in its (not done) cell; None if last."""
-    in_cell = (
-        Card.board_id == card.board_id, Card.column_id == card.column_id,
-        Card.lane_id == card.lane_id, Card.archived_at.is_(None), Card.id != card.id,
-    )
+    cell = {"board": card.board_id, "column": card.column_id, "lane": card.lane_id,
+            "card": card.id}
     if column.sort_policy == "manual":  # the stored order: one number is enough
-        after = or_(Card.rank > card.rank, and_(Card.rank == card.rank, Card.id > card.id))
-        return db.session.scalar(
-            select(Card.number).where(*in_cell, after).order_by(Card.rank, Card.id).limit(1)
-        )
-    others = db.session.scalars(select(Card).where(*in_cell).options(defer(Card.description)))
+        return db.session.scalar(_NEXT_BY_RANK, {**cell, "rank": card.rank})
+    others = db.session.scalars(_OTHERS_IN_CELL, cell)
     ordered = order_cards(column.sort_policy, [card, *others], now, sle)
     index = ordered.index(card)
     return ordered[index + 1].number if index + 1 < len(ordered) else None

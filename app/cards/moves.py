@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.accounts.models import User
 from app.boards.access import require_role
@@ -11,6 +11,7 @@ from app.boards.services import commitment_point
 from app.cards.models import Card
 from app.cards.wip import Override, check_room
 from app.clock import utcnow
+from app.database import read_under_write_lock
 from app.errors import Invalid, StaleVersion
 from app.events.services import lock_board, record_event
 from app.extensions import db
@@ -36,10 +37,21 @@ def check_version(card: Card, version) -> None:
 
 
 def locked_card(card: Card) -> Card:
-    """Lock the card's board for this transaction and re-read the card."""
+    """Lock the card's board for this transaction and re-read the card (unless what this
+    transaction read is current already)."""
     lock_board(card.board)
-    db.session.refresh(card)
+    if not read_under_write_lock(db.session):
+        db.session.refresh(card)
     return card
+
+
+# Built once, run with parameters: every move asks (app/database.py says why).
+_SIBLINGS = (
+    select(Card.id, Card.rank)
+    .where(Card.column_id == bindparam("column"), Card.lane_id == bindparam("lane"),
+           Card.archived_at.is_(None), Card.id != bindparam("card"))
+    .order_by(Card.rank, Card.id)
+)
 
 
 def rank_in_cell(card: Card | None, column: BoardColumn, lane: Lane, position) -> int:
@@ -48,14 +60,10 @@ def rank_in_cell(card: Card | None, column: BoardColumn, lane: Lane, position) -
     One row update in the common case; when two neighbours' ranks touch, the cell is
     renumbered once with wide gaps.
     """
-    query = (
-        select(Card.id, Card.rank)
-        .where(Card.column_id == column.id, Card.lane_id == lane.id, Card.archived_at.is_(None))
-        .order_by(Card.rank, Card.id)
-    )
-    if card is not None and card.id is not None:
-        query = query.where(Card.id != card.id)
-    siblings = db.session.execute(query).all()
+    moving = card.id if card is not None and card.id is not None else 0  # 0: no card's id
+    siblings = db.session.execute(
+        _SIBLINGS, {"column": column.id, "lane": lane.id, "card": moving}
+    ).all()
     if position is None or position == "":
         index = len(siblings)
     else:

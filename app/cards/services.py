@@ -6,7 +6,8 @@ transaction; the caller commits.
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.accounts.models import User
 from app.boards.access import board_role, require_role
@@ -47,14 +48,22 @@ EDITABLE = (
 )
 
 
+# Built once, run with parameters: nearly every request about a card starts here (see
+# app/database.py); its board and lane come along, as callers ask for them next.
+_CARD_BY_KEY = (
+    select(Card)
+    .join(Card.board)
+    .where(Board.key == bindparam("board"), Card.number == bindparam("number"))
+    .options(contains_eager(Card.board), joinedload(Card.lane))
+)
+
+
 def get_card(card_key: str, user: User | None, needed: str = "viewer") -> Card:
     """A card by its key (`SUP-42`) for a user with at least `needed` on its board."""
     board_key, _, number = (card_key or "").upper().rpartition("-")
     card = None
     if board_key and number.isdigit():
-        card = db.session.scalar(
-            select(Card).join(Board).where(Board.key == board_key, Card.number == int(number))
-        )
+        card = db.session.scalar(_CARD_BY_KEY, {"board": board_key, "number": int(number)})
     if card is None or board_role(card.board, user) is None:
         raise NotFound(f"There is no card {card_key}.")
     require_role(card.board, user, needed)

@@ -6,7 +6,7 @@ progress (queue and active columns). Archived cards count nowhere.
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.boards.models import BoardColumn, Lane
 from app.cards.models import Card
@@ -27,16 +27,16 @@ def wip_state(count: int, limit: int | None) -> str:
 
 def column_counts(board_id: int, column_id: int | None = None) -> dict[int, int]:
     """Cards per column (every lane, archived ones aside); one column's when given."""
-    only = () if column_id is None else (Card.column_id == column_id,)
-    return _counted(Card.column_id, Card.board_id == board_id, *only)
+    if column_id is None:
+        return dict(db.session.execute(_PER_COLUMN, {"board": board_id}).all())
+    return dict(db.session.execute(_IN_COLUMN, {"board": board_id, "column": column_id}).all())
 
 
 def lane_counts(board_id: int, lane_id: int | None = None) -> dict[int, int]:
     """Cards per lane in queue and active columns; one lane's when given."""
-    only = () if lane_id is None else (Card.lane_id == lane_id,)
-    return _counted(
-        Card.lane_id, Card.board_id == board_id, BoardColumn.kind.in_(IN_PROGRESS_KINDS), *only
-    )
+    if lane_id is None:
+        return dict(db.session.execute(_PER_LANE, {"board": board_id}).all())
+    return dict(db.session.execute(_IN_LANE, {"board": board_id, "lane": lane_id}).all())
 
 
 def board_counts(board_ids: list[int]) -> dict[int, int]:
@@ -46,14 +46,26 @@ def board_counts(board_ids: list[int]) -> dict[int, int]:
     )
 
 
-def _counted(key, *conditions) -> dict[int, int]:
-    rows = db.session.execute(
+def _counting(key, *conditions):
+    return (
         select(key, func.count(Card.id))
         .join(BoardColumn, BoardColumn.id == Card.column_id)
         .where(Card.archived_at.is_(None), *conditions)
         .group_by(key)
     )
-    return dict(rows.all())
+
+
+def _counted(key, *conditions) -> dict[int, int]:
+    return dict(db.session.execute(_counting(key, *conditions)).all())
+
+
+# Built once, run with parameters: every move and push counts (app/database.py says why).
+_PER_COLUMN = _counting(Card.column_id, Card.board_id == bindparam("board"))
+_IN_COLUMN = _PER_COLUMN.where(Card.column_id == bindparam("column"))
+_PER_LANE = _counting(
+    Card.lane_id, Card.board_id == bindparam("board"), BoardColumn.kind.in_(IN_PROGRESS_KINDS)
+)
+_IN_LANE = _PER_LANE.where(Card.lane_id == bindparam("lane"))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from sqlalchemy.orm.util import identity_key
 from app.boards.models import Board
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import read_under_write_lock
 from app.events.models import Event
 from app.extensions import db
 from app.realtime.publish import note_event
@@ -22,6 +23,8 @@ def lock_board(board: Board) -> Board:
     are decided one command at a time per board (FOR UPDATE on PostgreSQL; on SQLite the
     transaction already holds the database's write lock, see app/database.py).
     """
+    if read_under_write_lock(db.session):
+        return board
     return db.session.execute(
         select(Board)
         .where(Board.id == board.id)

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.cards.models import Card
 from app.clock import utcnow
@@ -29,18 +29,21 @@ def days_between(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / DAY
 
 
+# Built once, run with parameters: every push and page asks (app/database.py says why).
+_FINISHES = select(Card.started_at, Card.finished_at).where(
+    Card.board_id == bindparam("board"),
+    Card.finished_at.is_not(None),
+    Card.started_at.is_not(None),
+    Card.finished_at >= bindparam("since"),
+)
+
+
 def service_level_expectation(board_id: int, now: datetime | None = None) -> float | None:
     """The 85th percentile of cycle time (days) of cards finished in the last 90 days;
     None until at least five cards have finished in that window."""
     now = now or utcnow()
-    rows = db.session.execute(
-        select(Card.started_at, Card.finished_at).where(
-            Card.board_id == board_id,
-            Card.finished_at.is_not(None),
-            Card.started_at.is_not(None),
-            Card.finished_at >= now - timedelta(days=SLE_WINDOW_DAYS),
-        )
-    ).all()
+    since = now - timedelta(days=SLE_WINDOW_DAYS)
+    rows = db.session.execute(_FINISHES, {"board": board_id, "since": since}).all()
     cycle_times = [days_between(start, end) for start, end in rows]
     if len(cycle_times) < SLE_MIN_CARDS:
         return None

@@ -185,12 +185,14 @@ def _cell_fragments(board, cells: set[Cell], columns: list[BoardColumn], now, sl
     return parts
 
 
-def _load_cards(card_ids: set[int]) -> None:
-    """Touched cards not in the session yet (a catch-up), in one query rather than one each."""
+def _load_cards(card_ids: set[int]) -> list[Card]:
+    """Touched cards not in the session yet (a catch-up), in one query rather than one each.
+    The caller holds on to them: the session keeps only cards someone refers to."""
     mapper, loaded = inspect(Card), db.session.identity_map
     missing = [i for i in card_ids if mapper.identity_key_from_primary_key((i,)) not in loaded]
     if missing:
-        db.session.scalars(select(Card).where(Card.id.in_(missing))).all()
+        return db.session.scalars(select(Card).where(Card.id.in_(missing))).all()
+    return []
 
 
 def board_messages(board: Board, events: list[Event], render: bool = True) -> list[dict]:
@@ -199,10 +201,10 @@ def board_messages(board: Board, events: list[Event], render: bool = True) -> li
 
     With `render` off (nobody was watching) it says `catch_up` instead: a view that joined
     meanwhile fetches the HTML rather than missing it."""
+    if not events:
+        return []
+    held = _load_cards({event.card_id for event in events if event.card_id})  # noqa: F841
     messages = events_as_dicts(board, events)
-    if not messages:
-        return messages
-    _load_cards({event.card_id for event in events if event.card_id})
     change = board_change(events)
     if change.reshaped:
         messages[-1]["refresh"] = True

@@ -29,11 +29,12 @@ def standup_running(board) -> bool:
 
 
 def _answer(standup):
-    """The strip for HTMX, else back to the board."""
+    """The strip for HTMX (drawn before the commit, which would expire all it shows), else
+    back to the board."""
+    strip = standup_bar(standup.board, standup=standup) if htmx else None
+    key = standup.board.key
     db.session.commit()
-    if htmx:
-        return standup_bar(standup.board)
-    return redirect(url_for("boards.show", key=standup.board.key))
+    return strip if strip is not None else redirect(url_for("boards.show", key=key))
 
 
 @bp.post("/boards/<key>/standup")

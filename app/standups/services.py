@@ -15,6 +15,7 @@ from app.boards.models import Board
 from app.cards.models import Card
 from app.cards.services import create_card, link_cards
 from app.clock import utcnow
+from app.database import read_under_write_lock
 from app.errors import Forbidden, Invalid, NotFound
 from app.events.models import Event
 from app.events.services import lock_board, record_event
@@ -68,7 +69,8 @@ def _last_standup_start(board: Board) -> datetime | None:
 
 def _locked(standup: Standup) -> Standup:
     lock_board(standup.board)
-    db.session.refresh(standup)
+    if not read_under_write_lock(db.session):
+        db.session.refresh(standup)
     return standup
 
 
@@ -165,7 +167,7 @@ def _focus(standup: Standup, actor: User, position: int | None, at: datetime) ->
         card = db.session.get(Card, standup.walk[position])
         db.session.add(StandupItem(standup_id=standup.id, card_id=card.id, started_at=at))
     standup.position, standup.focus_since = position, at
-    standup.focus_card_id = card.id if card else None
+    standup.focus_card = card  # held by the stand-up, the push finds it in the session
     db.session.flush()
     _event(standup, "standup.focus", actor, at, card=card, position=position,
            total=len(standup.walk), focus_since=at.isoformat())

@@ -5,6 +5,7 @@ from flask import render_template
 from app.boards.models import Board
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import kept_for_transaction
 from app.extensions import db
 from app.metrics.flow import service_level_expectation
 from app.standups.models import Standup
@@ -13,6 +14,17 @@ from app.standups.walk import walk_rank
 
 
 def bar_context(board: Board, standup: Standup | None = None) -> dict:
+    """What the strip shows. A request draws it twice, as its answer and in the push to every
+    other view, both at the same point of the board's log: the second reuses the first's
+    reading (`standup`, when given, is the board's running stand-up)."""
+    kept = kept_for_transaction(db.session, "standup_bar")
+    key = (board.id, board.last_seq)
+    if key not in kept:
+        kept[key] = _read_bar(board, standup)
+    return kept[key]
+
+
+def _read_bar(board: Board, standup: Standup | None) -> dict:
     now = utcnow()
     standup = standup if standup is not None else running_standup(board)
     if standup is None or standup.ended_at is not None:

@@ -6,7 +6,7 @@ so the board's log tells the whole story and the metrics can count it.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
 from app.accounts.services import user_by_username
@@ -483,17 +483,23 @@ def end_swarm_with_card(card: Card, actor: User, decision: str | None, *, at=Non
         )
 
 
+# Built once, run with parameters: a push asks for every moved card (app/database.py says why).
+_SWARMING = (
+    select(Swarm.card_id, SwarmStint.user_id)
+    .join(SwarmStint, SwarmStint.swarm_id == Swarm.id)
+    .where(Swarm.board_id == bindparam("board"), Swarm.status == "open",
+           SwarmStint.left_at.is_(None))
+)
+_SWARMING_ON_CARD = _SWARMING.where(Swarm.card_id == bindparam("card"))
+
+
 def swarm_counts(board_id: int, card_id: int | None = None) -> dict[int, int]:
     """People in each open swarm on a board (or on one of its cards), by card id (the board's
     live badges)."""
-    query = (
-        select(Swarm.card_id, SwarmStint.user_id)
-        .join(SwarmStint, SwarmStint.swarm_id == Swarm.id)
-        .where(Swarm.board_id == board_id, Swarm.status == "open", SwarmStint.left_at.is_(None))
-    )
-    if card_id is not None:
-        query = query.where(Swarm.card_id == card_id)
-    rows = db.session.execute(query)
+    if card_id is None:
+        rows = db.session.execute(_SWARMING, {"board": board_id})
+    else:
+        rows = db.session.execute(_SWARMING_ON_CARD, {"board": board_id, "card": card_id})
     people: dict[int, set] = {}
     for card_id, user_id in rows:
         people.setdefault(card_id, set()).add(user_id)
