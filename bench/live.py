@@ -11,11 +11,12 @@ Listeners are real Socket.IO clients (websocket transport) in separate processes
 process: Node socket.io-client (bench/listener/listen.js, as in the reference figures the latency
 targets came from) when `node` is on PATH and `npm ci --prefix bench/listener` has run (`make
 bench` does), python-socketio on gevent otherwise; BENCH_LISTENERS=python forces the latter (for
-comparison), BENCH_LISTENERS=node insists on the former. The Python ones spend far more CPU per
-message (frame parsing, JSON) and share the machine's cores with the server, which raises the
-tail. Each listener process reports, per sequence number, the wall clock (ns since the epoch, as
-time.time_ns reads it; shared by every process on the machine) at which the last of its clients
-received the event. The figures' detail says which listeners measured them.
+comparison), BENCH_LISTENERS=node insists on the former. The Python ones spend about six times
+the CPU per message (websocket frames, JSON: 86 ms per broadcast to 200 clients, against 14 ms)
+on the cores the server needs, which raises the tail. Each listener process reports, per
+sequence number, the wall clock (ns since the epoch, as time.time_ns reads it; shared by every
+process on the machine) at which the last of its clients received the event. The figures' detail
+says which listeners measured them.
 """
 
 import contextlib
@@ -48,11 +49,12 @@ CARDS = 40
 MOVERS = 4  # client threads posting moves in the throughput figure, a card each
 CLIENTS_PER_PROCESS = 25  # Python listeners: fewer per process trims the tail they add
 CROWD_PER_PROCESS = 100  # for the 500+ client figures, to bound the number of processes
-# Node listeners: 200 per process, so one process at 200 listeners. On 2 cores, the floor at 200
-# measured p50 21-22 ms with 200 per process in each of three runs, against 22-40 with 100 and
-# 32-42 with 50; p99 (noisy: 31-76 / 40-79 / 48-75) was lower with 200 in two runs of three. One
-# process spends less CPU per broadcast (14 ms for 200 clients, against 19 ms as two) and, being
-# one thread, never takes both cores from the server while it fans out.
+# Node listeners: 200 per process, so one process at 200 listeners. On 2 cores (busy with other
+# work at the time), the floor at 200 measured p50 21-22 ms with 200 per process in three runs,
+# against 22-40 with 100 (three runs) and 32-42 with 50 (two); p99 (noisy: 31-76 / 40-79 / 48-75)
+# was lower with 200 than with 100 in two runs of three. One process spends less CPU per broadcast
+# (14 ms for 200 clients, against 19 ms as two) and, being one thread, never takes both cores from
+# the server while it fans out.
 NODE_PER_PROCESS = 200
 NODE_LISTENER = ROOT / "bench" / "listener" / "listen.js"
 NODE_CLIENT = ROOT / "bench" / "listener" / "node_modules" / "socket.io-client"
@@ -134,12 +136,12 @@ def listener_kind(node: str | None, per_process: int) -> str:
     if node:
         with contextlib.suppress(OSError, ValueError, KeyError):
             version = json.loads((NODE_CLIENT / "package.json").read_text())["version"]
-            return f"listeners: Node socket.io-client {version}, {per_process} per process"
-        return f"listeners: Node socket.io-client, {per_process} per process"
+            return f"listeners: Node socket.io-client {version}, up to {per_process} per process"
+        return f"listeners: Node socket.io-client, up to {per_process} per process"
     from importlib.metadata import version
 
     return (f"listeners: python-socketio {version('python-socketio')} on gevent, "
-            f"{per_process} per process")
+            f"up to {per_process} per process")
 
 
 class Audience:
