@@ -72,7 +72,16 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format app tests bench
 	$(BIN)/ruff check --fix app tests bench
 
+# The live benchmarks listen with Node socket.io-client (bench/listener) when npm can install it,
+# with python-socketio otherwise (BENCH_LISTENERS=python forces that, for comparison).
+LISTENER := bench/listener
 bench: $(VENV)/.installed-dev
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: the live benchmarks listen with python-socketio, not Node socket.io-client"; \
+	elif [ ! -d $(LISTENER)/node_modules ] || [ $(LISTENER)/package-lock.json -nt $(LISTENER)/node_modules ]; then \
+		npm ci --prefix $(LISTENER) --no-audit --no-fund --silent \
+		|| { rm -rf $(LISTENER)/node_modules; echo "npm ci failed: the live benchmarks listen with python-socketio"; }; \
+	fi
 	$(BIN)/python -m bench
 
 clean:

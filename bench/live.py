@@ -7,9 +7,16 @@
 - Sustained moves per second with 50 listeners; memory per idle client at 500 clients; and the
   most clients one process held while still meeting the latency target.
 
-Listeners are real python-socketio clients (websocket transport) in separate processes, many
-per process on gevent; each reports, per sequence number, the wall clock (time.time_ns, shared by
-every process on the machine) at which the last of its clients received the event.
+Listeners are real Socket.IO clients (websocket transport) in separate processes, many per
+process: Node socket.io-client (bench/listener/listen.js, as in the reference figures the latency
+targets came from) when `node` is on PATH and `npm ci --prefix bench/listener` has run (`make
+bench` does), python-socketio on gevent otherwise; BENCH_LISTENERS=python forces the latter (for
+comparison), BENCH_LISTENERS=node insists on the former. The Python ones spend about six times
+the CPU per message (websocket frames, JSON: 86 ms per broadcast to 200 clients, against 14 ms)
+on the cores the server needs, which raises the tail. Each listener process reports, per
+sequence number, the wall clock (ns since the epoch, as time.time_ns reads it; shared by every
+process on the machine) at which the last of its clients received the event. The figures' detail
+says which listeners measured them.
 """
 
 import contextlib
@@ -18,6 +25,7 @@ import logging
 import os
 import queue
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,8 +47,17 @@ KEY = "LIVE"
 PASSWORD = "bench-password"
 CARDS = 40
 MOVERS = 4  # client threads posting moves in the throughput figure, a card each
-CLIENTS_PER_PROCESS = 25  # fewer per process trims the tail that Python listeners add
+CLIENTS_PER_PROCESS = 25  # Python listeners: fewer per process trims the tail they add
 CROWD_PER_PROCESS = 100  # for the 500+ client figures, to bound the number of processes
+# Node listeners: 200 per process, so one process at 200 listeners. On 2 cores (busy with other
+# work at the time), the floor at 200 measured p50 21-22 ms with 200 per process in three runs,
+# against 22-40 with 100 (three runs) and 32-42 with 50 (two); p99 (noisy: 31-76 / 40-79 / 48-75)
+# was lower with 200 than with 100 in two runs of three. One process spends less CPU per broadcast
+# (14 ms for 200 clients, against 19 ms as two) and, being one thread, never takes both cores from
+# the server while it fans out.
+NODE_PER_PROCESS = 200
+NODE_LISTENER = ROOT / "bench" / "listener" / "listen.js"
+NODE_CLIENT = ROOT / "bench" / "listener" / "node_modules" / "socket.io-client"
 SAMPLES = {1: 60, 50: 100, 200: 200}  # moves timed per listener count (after 5 warm-up moves)
 PROBE_SAMPLES = 100
 PROBES = (500, 1000)  # client counts tried for "the most one process holds"
@@ -100,32 +117,76 @@ def listen() -> None:
         gevent.sleep(1)
 
 
-class Audience:
-    """Listener processes on one board of one server, and the reports they send back."""
+def node_listeners() -> str | None:
+    """The `node` executable if the listeners are to be Node socket.io-client processes."""
+    choice = os.environ.get("BENCH_LISTENERS", "").strip().lower()
+    if choice not in ("", "node", "python"):
+        raise RuntimeError(f"BENCH_LISTENERS is node or python, not {choice!r}")
+    node = shutil.which("node") if choice != "python" else None
+    if node and NODE_CLIENT.is_dir():
+        return node
+    if choice == "node":
+        raise RuntimeError("BENCH_LISTENERS=node needs node on PATH and "
+                           "`npm ci --prefix bench/listener`")
+    return None
 
-    def __init__(self, url: str, token: str, board: str = KEY):
+
+def listener_kind(node: str | None, per_process: int) -> str:
+    """For the figures' detail: which clients listened, and how many per process."""
+    if node:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            version = json.loads((NODE_CLIENT / "package.json").read_text())["version"]
+            return f"listeners: Node socket.io-client {version}, up to {per_process} per process"
+        return f"listeners: Node socket.io-client, up to {per_process} per process"
+    from importlib.metadata import version
+
+    return (f"listeners: python-socketio {version('python-socketio')} on gevent, "
+            f"up to {per_process} per process")
+
+
+class Audience:
+    """Listener processes on one board of one server, and the reports they send back.
+    `room="swarm"` makes `board` a swarm id whose swarm_events are listened to instead (Node
+    listeners only; `token` may then list one token per client, comma-separated)."""
+
+    def __init__(self, url: str, token: str, board: str = KEY, room: str = "board"):
         self.args = [url, token, board]
+        self.room = room
+        self.node = node_listeners()
+        self.per_process = NODE_PER_PROCESS if self.node else CLIENTS_PER_PROCESS
         self.processes: list[subprocess.Popen] = []
         self.clients = self.dropped = 0
         self._reports: queue.Queue = queue.Queue()
 
-    def add(self, clients: int, per_process: int = CLIENTS_PER_PROCESS) -> None:
+    def kind(self, per_process: int | None = None) -> str:
+        return listener_kind(self.node, per_process or self.per_process)
+
+    def command(self, count: int) -> list[str]:
+        if self.node:
+            return [self.node, str(NODE_LISTENER), *self.args, str(count), self.room]
+        if self.room != "board":
+            raise RuntimeError(f"the Python listener has no {self.room!r} room")
+        return [sys.executable, "-c", LISTENER, *self.args, str(count)]
+
+    def add(self, clients: int, per_process: int | None = None) -> None:
+        per_process = per_process or self.per_process
         started = []
         while clients > 0:
             count = min(clients, per_process)
+            # stdin: a pipe nobody writes to; a Node listener leaves when it closes.
             process = subprocess.Popen(
-                [sys.executable, "-c", LISTENER, *self.args, str(count)],
-                cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                self.command(count), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True,
             )
             started.append(process)
             clients -= count
             self.clients += count
+        self.processes += started  # close() ends them, also when one of them failed
         for process in started:
             line = process.stdout.readline()  # "ready <seq>", or "" if it died
             if not line.startswith("ready"):
                 raise RuntimeError(f"a listener process failed to join (exit {process.poll()})")
             threading.Thread(target=self._read, args=(process,), daemon=True).start()
-        self.processes += started
 
     def _read(self, process: subprocess.Popen) -> None:
         for line in process.stdout:
@@ -166,6 +227,7 @@ class Audience:
             process.kill()
         for process in self.processes:
             process.wait(timeout=10)
+            process.stdin.close()
             process.stdout.close()
         self.processes, self.clients = [], 0
 
@@ -366,7 +428,9 @@ def describe(stats: dict[str, float]) -> str:
     return ", ".join(f"{name} {value * 1000:.1f}" for name, value in stats.items()) + " ms"
 
 
-def latency_figure(name: str, stats: dict, samples: int, lost: int, *, p50=None, p99=None):
+def latency_figure(name: str, stats: dict, samples: int, lost: int, *, p50=None, p99=None,
+                   listeners: str = ""):
+    """`listeners`: which listeners measured it (Audience.kind()), for the detail."""
     goals = []
     if p50:
         goals.append(f"p50 < {p50 * 1000:.0f} ms")
@@ -376,6 +440,7 @@ def latency_figure(name: str, stats: dict, samples: int, lost: int, *, p50=None,
     if goals:
         met = lost == 0 and (not p50 or stats["p50"] < p50) and (not p99 or stats["p99"] < p99)
     detail = f"{describe(stats)}; n={samples}" + (f", {lost} LOST" if lost else "")
+    detail += f"; {listeners}" if listeners else ""
     measured = f"p50 {stats['p50'] * 1000:.1f} / p99 {stats['p99'] * 1000:.1f} ms"
     return Figure(name, ", ".join(goals) or "-", measured, detail, met=met)
 
@@ -387,7 +452,8 @@ def move_series(mover: Mover, audience: Audience, *, between=None) -> dict[int, 
         audience.add(size - audience.clients)
         seconds, lost = latencies(lambda _seq: mover(), audience, mover.latest_seq() + 1,
                                   SAMPLES[size])
-        results[size] = {"stats": spread(seconds), "n": len(seconds), "lost": lost}
+        results[size] = {"stats": spread(seconds), "n": len(seconds), "lost": lost,
+                         "listeners": audience.kind()}
         if size == 50 and between:
             between()
     return results
@@ -422,7 +488,8 @@ def throughput(url: str, setup: dict, audience: Audience) -> Figure:
         f">= {TARGET_MOVES}/s",
         f"{rate:.0f}/s",
         f"{done} moves in {elapsed:.1f} s from {MOVERS} HTTP clients; all listeners got "
-        f"{delivered}/{done}" + (f"; {len(errors)} errors: {errors[0]}" if errors else ""),
+        f"{delivered}/{done}" + (f"; {len(errors)} errors: {errors[0]}" if errors else "")
+        + f"; {audience.kind()}",
         met=rate >= TARGET_MOVES and delivered == done and not errors,
     )
 
@@ -448,7 +515,8 @@ def one_process(folder: Path) -> tuple[list[Figure], dict, dict, int]:
         latency_figure(f"Move-to-screen, one process (SQLite), {size} listener(s)",
                        r["stats"], r["n"], r["lost"],
                        p50=TARGET_P50 if size == 200 else None,
-                       p99=TARGET_P99 if size == 200 else None)
+                       p99=TARGET_P99 if size == 200 else None,
+                       listeners=r["listeners"] if size == 200 else "")
         for size, r in results.items()
     ]
     return figures + extra, results, payload, len(json.dumps(payload))
@@ -467,7 +535,8 @@ def floor(folder: Path, payload: dict) -> dict[int, dict]:
         for size in (1, 50, 200):
             audience.add(size - audience.clients)
             seconds, lost = latencies(broadcast, audience, 1 + 10_000 * size, SAMPLES[size])
-            results[size] = {"stats": spread(seconds), "n": len(seconds), "lost": lost}
+            results[size] = {"stats": spread(seconds), "n": len(seconds), "lost": lost,
+                             "listeners": audience.kind()}
     finally:
         audience.close()
         server.stop()
@@ -509,7 +578,8 @@ def through_redis(folder: Path) -> list[Figure]:
         admin.dispose()
     return [
         latency_figure(f"{title}, {size} listener(s)", r["stats"], r["n"], r["lost"],
-                       p99=TARGET_REDIS_P99 if size == 200 else None)
+                       p99=TARGET_REDIS_P99 if size == 200 else None,
+                       listeners=r["listeners"] if size == 200 else "")
         for size, r in results.items()
     ]
 
@@ -534,11 +604,12 @@ def capacity(folder: Path, latency_at_200: dict) -> list[Figure]:
     crowd = Audience(server.url, setup["watcher"])
     mover = Mover(server.url, setup["owner"], setup["cards"][0])
     held = {200: latency_at_200}
+    crowd_per_process = max(CROWD_PER_PROCESS, crowd.per_process)
     try:
         crowd.add(1)
         latencies(lambda _seq: mover(), crowd, mover.latest_seq() + 1, 20)
         before = server.worker_rss_kib()
-        crowd.add(499, CROWD_PER_PROCESS)
+        crowd.add(499, crowd_per_process)
         time.sleep(2)
         per_client = (server.worker_rss_kib() - before) / 499
         deadline = time.monotonic() + PROBE_BUDGET
@@ -546,7 +617,7 @@ def capacity(folder: Path, latency_at_200: dict) -> list[Figure]:
             worst = held[max(held)]
             if time.monotonic() > deadline or worst["lost"] or worst["stats"]["p50"] > 0.2:
                 break
-            crowd.add(size - crowd.clients, CROWD_PER_PROCESS)
+            crowd.add(size - crowd.clients, crowd_per_process)
             seconds, lost = latencies(lambda _seq: mover(), crowd, mover.latest_seq() + 1,
                                       PROBE_SAMPLES)
             held[size] = {"stats": spread(seconds), "n": len(seconds), "lost": lost,
@@ -567,7 +638,7 @@ def capacity(folder: Path, latency_at_200: dict) -> list[Figure]:
                f"{before // 1024} MiB at 1; all joined to one board", met=per_client < TARGET_KIB),
         Figure("Most clients one process held within p50 < 20 / p99 < 30 ms",
                "-", f"{best if best else 'none'} (of {', '.join(map(str, sorted(held)))} tried)",
-               probes),
+               f"{probes}; beyond 200 {crowd.kind(crowd_per_process)}"),
     ]
 
 
@@ -580,7 +651,8 @@ def ratio_figures(ours: dict, floor_results: dict) -> list[Figure]:
     figures = []
     for size, r in floor_results.items():
         figures.append(latency_figure(f"Floor: bare Flask-SocketIO broadcast, {size} listener(s)",
-                                      r["stats"], r["n"], r["lost"]))
+                                      r["stats"], r["n"], r["lost"],
+                                      listeners=r["listeners"] if size == 200 else ""))
     ratios = {size: (ours[size]["stats"]["p50"] / floor_results[size]["stats"]["p50"],
                      ours[size]["stats"]["p99"] / floor_results[size]["stats"]["p99"])
               for size in floor_results}

@@ -2,8 +2,10 @@
 room's composer sends it) to the `swarm_event` reaching the last of the room's 20 members.
 
 Target: p99 under 25 ms. Same machinery as bench/live.py: gunicorn with one gevent-websocket
-worker on SQLite; the members are python-socketio clients (one person each, by API token) in
-separate gevent processes, reporting per sequence number when the last of them received it.
+worker on SQLite; the members are Socket.IO clients (one person each, by API token) in a
+separate process, reporting per sequence number when the last of them received it: Node
+socket.io-client (bench/listener/listen.js, all 20 in one process), or python-socketio on gevent
+(PER_PROCESS a process) where Node is not installed or BENCH_LISTENERS=python.
 """
 
 import logging
@@ -22,7 +24,7 @@ from bench import Figure, migrated_app
 from bench.live import ROOT, Audience, Server, latencies, latency_figure, spread
 
 MEMBERS = 20
-PER_PROCESS = 10
+PER_PROCESS = 10  # Python members; the Node ones all share one process
 SAMPLES = 200
 TARGET_P99 = 0.025
 PASSWORD = "bench-password"
@@ -74,13 +76,22 @@ class Members(Audience):
     """The swarm's members, each a socket of their own, in a few listener processes."""
 
     def __init__(self, url: str, swarm_id: int, tokens: list[str]):
-        super().__init__(url, "", "")
+        super().__init__(url, ",".join(tokens), str(swarm_id), room="swarm")
+        if self.node:  # socket i uses token i: one person each
+            self.per_process = len(tokens)
+            try:
+                self.add(len(tokens))
+            except RuntimeError:
+                self.close()  # the caller never gets us to close
+                raise
+            return
+        self.per_process = PER_PROCESS
         started = []
         for first in range(0, len(tokens), PER_PROCESS):
             chunk = tokens[first:first + PER_PROCESS]
             started.append(subprocess.Popen(
                 [sys.executable, "-c", LISTENER, url, str(swarm_id), ",".join(chunk)],
-                cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             ))
             self.clients += len(chunk)
         self.processes = started
@@ -167,7 +178,8 @@ def run() -> list[Figure]:
             if members is not None:
                 members.close()
             server.stop()
-    figure = latency_figure(name, spread(seconds), len(seconds), lost, p99=TARGET_P99)
+    figure = latency_figure(name, spread(seconds), len(seconds), lost, p99=TARGET_P99,
+                            listeners=members.kind())
     answered = spread(poster.answered[5:])
     figure.detail += f"; the sender's own answer: p50 {answered['p50'] * 1000:.1f} ms"
     return [figure]
