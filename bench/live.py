@@ -20,6 +20,7 @@ says which listeners measured them.
 """
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -459,19 +460,19 @@ def move_series(mover: Mover, audience: Audience, *, between=None) -> dict[int, 
     return results
 
 
-def throughput(url: str, setup: dict, audience: Audience) -> Figure:
-    movers = [Mover(url, setup["owner"], card) for card in setup["cards"]]
-    first = movers[0].latest_seq() + 1
+def sustained(senders: list, audience: Audience, first: int) -> dict:
+    """Each sender (a callable counting its sends in `.moves`) sends from its own thread for
+    THROUGHPUT_SECONDS; the rate, and how many of the events every listener received."""
     stop, errors = threading.Event(), []
 
-    def shuttle(mover: Mover):
+    def keep_sending(sender):
         while not stop.is_set():
             try:
-                mover()
+                sender()
             except Exception as error:  # noqa: BLE001  (reported in the figure)
                 errors.append(str(error)[:80])
 
-    threads = [threading.Thread(target=shuttle, args=(m,)) for m in movers]
+    threads = [threading.Thread(target=keep_sending, args=(s,)) for s in senders]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -480,18 +481,39 @@ def throughput(url: str, setup: dict, audience: Audience) -> Figure:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    done = sum(m.moves for m in movers) - len(errors)
+    done = sum(s.moves for s in senders) - len(errors)
     delivered = audience.delivered(range(first, first + done))
-    rate = done / elapsed
+    return {"rate": done / elapsed, "done": done, "elapsed": elapsed, "delivered": delivered,
+            "errors": errors}
+
+
+def throughput(url: str, setup: dict, audience: Audience) -> Figure:
+    movers = [Mover(url, setup["owner"], card) for card in setup["cards"]]
+    r = sustained(movers, audience, movers[0].latest_seq() + 1)
+    errors = r["errors"]
     return Figure(
         f"Sustained moves/s, one process, {audience.clients} listeners (SQLite)",
         f">= {TARGET_MOVES}/s",
-        f"{rate:.0f}/s",
-        f"{done} moves in {elapsed:.1f} s from {MOVERS} HTTP clients; all listeners got "
-        f"{delivered}/{done}" + (f"; {len(errors)} errors: {errors[0]}" if errors else "")
-        + f"; {audience.kind()}",
-        met=rate >= TARGET_MOVES and delivered == done and not errors,
+        f"{r['rate']:.0f}/s",
+        f"{r['done']} moves in {r['elapsed']:.1f} s from {MOVERS} HTTP clients; all listeners "
+        f"got {r['delivered']}/{r['done']}"
+        + (f"; {len(errors)} errors: {errors[0]}" if errors else "") + f"; {audience.kind()}",
+        met=r["rate"] >= TARGET_MOVES and r["delivered"] == r["done"] and not errors,
     )
+
+
+class Broadcaster:
+    """Posts the captured push to the floor server, numbering it from a count it shares with
+    the other broadcasters."""
+
+    def __init__(self, url: str, payload: dict, numbers):
+        self.url, self.payload, self.numbers, self.moves = url, payload, numbers, 0
+        self.session = requests.Session()
+
+    def __call__(self, seq: int | None = None) -> None:
+        seq = next(self.numbers) if seq is None else seq
+        self.moves += 1
+        self.session.post(f"{self.url}/broadcast", json={**self.payload, "seq": seq}, timeout=10)
 
 
 # --- the scenarios --------------------------------------------------------------------------
@@ -522,14 +544,13 @@ def one_process(folder: Path) -> tuple[list[Figure], dict, dict, int]:
     return figures + extra, results, payload, len(json.dumps(payload))
 
 
-def floor(folder: Path, payload: dict) -> dict[int, dict]:
+def floor(folder: Path, payload: dict) -> dict:
+    """The floor's latencies at 1, 50 and 200 listeners, and (under "sustained") how many
+    broadcasts per second it keeps up with 50 listeners, from as many HTTP clients as the
+    moves figure uses."""
     server = Server("bench.live:floor_app()", folder)
     audience = Audience(server.url, "unused")
-    session = requests.Session()
-
-    def broadcast(seq: int):
-        session.post(f"{server.url}/broadcast", json={**payload, "seq": seq}, timeout=10)
-
+    broadcast = Broadcaster(server.url, payload, None)
     results = {}
     try:
         for size in (1, 50, 200):
@@ -537,6 +558,11 @@ def floor(folder: Path, payload: dict) -> dict[int, dict]:
             seconds, lost = latencies(broadcast, audience, 1 + 10_000 * size, SAMPLES[size])
             results[size] = {"stats": spread(seconds), "n": len(seconds), "lost": lost,
                              "listeners": audience.kind()}
+            if size == 50:
+                first = 5_000_000
+                numbers = itertools.count(first)
+                senders = [Broadcaster(server.url, payload, numbers) for _ in range(MOVERS)]
+                results["sustained"] = sustained(senders, audience, first)
     finally:
         audience.close()
         server.stop()
@@ -648,6 +674,8 @@ def meets_target(result: dict) -> bool:
 
 
 def ratio_figures(ours: dict, floor_results: dict) -> list[Figure]:
+    floor_results = dict(floor_results)
+    most = floor_results.pop("sustained", None)
     figures = []
     for size, r in floor_results.items():
         figures.append(latency_figure(f"Floor: bare Flask-SocketIO broadcast, {size} listener(s)",
@@ -663,6 +691,14 @@ def ratio_figures(ours: dict, floor_results: dict) -> list[Figure]:
         "; ".join(f"{size}: p50 {a:.2f}x, p99 {b:.2f}x" for size, (a, b) in ratios.items()),
         met=p50 <= TARGET_RATIO and p99 <= TARGET_RATIO,
     ))
+    if most:
+        # What the moves/s target asks of a server that does nothing but broadcast.
+        figures.append(Figure(
+            "Floor: sustained broadcasts/s, 50 listeners", "-", f"{most['rate']:.0f}/s",
+            f"{most['done']} broadcasts in {most['elapsed']:.1f} s from {MOVERS} HTTP clients; "
+            f"all listeners got {most['delivered']}/{most['done']}"
+            + (f"; {len(most['errors'])} errors: {most['errors'][0]}" if most["errors"] else ""),
+        ))
     return figures
 
 
