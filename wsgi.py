@@ -10,6 +10,7 @@ if os.environ.get("SOCKETIO_ASYNC_MODE") == "gevent":
 
     monkey.patch_all()
 
-from app import create_app  # noqa: E402  (after the patch, on purpose)
+from app import create_app, settle_heap  # noqa: E402  (after the patch, on purpose)
 
 app = create_app()
+settle_heap()

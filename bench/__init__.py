@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import flask_migrate
 from sqlalchemy import create_engine, text
 
-from app import create_app
+from app import create_app, settle_heap
 from app.metrics.flow import percentile_nearest_rank
 
 PG_ADMIN_URL = os.environ.get(
@@ -43,6 +43,7 @@ def migrated_app(database_url: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
     with app.app_context(), contextlib.redirect_stderr(io.StringIO()):  # Alembic's INFO lines
         flask_migrate.upgrade()
+    settle_heap()  # as wsgi.py does for a server
     return app
 
 
