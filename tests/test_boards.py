@@ -624,3 +624,29 @@ def test_every_board_command_appends_one_event_with_gapless_numbers(simple):
     events = events_of(board)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert board.last_seq == start + len(commands)
+
+
+# --- the live columns a transaction keeps --------------------------------------------------
+
+
+def test_a_column_added_mid_transaction_is_in_the_next_read_and_gone_after_a_rollback(app):
+    ann = make.user("ann")
+    board = make.board(ann)
+    db.session.commit()
+    before = column_names(board)  # read and kept for this transaction
+    add_column(board, ann, name="Review", kind="queue", position=1)
+    assert column_names(board) == [before[0], "Review", *before[1:]]
+    db.session.rollback()
+    assert column_names(board) == before
+
+
+def test_a_column_renamed_or_moved_in_another_transaction_is_read_afresh(app):
+    ann = make.user("ann")
+    board = make.board(ann)
+    db.session.commit()
+    first, second = active_columns(board)[:2]
+    move_column(board, ann, first, 1)
+    db.session.commit()
+    assert column_names(board)[:2] == [second.name, first.name]
+    update_column(board, ann, second, name="Triage")
+    assert column_names(board)[0] == "Triage"

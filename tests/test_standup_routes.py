@@ -104,6 +104,21 @@ def test_the_focus_reaches_every_view_of_the_board_after_commit(app, desk, conne
     assert focus["card"] == focus["html"].split('data-focus-card="')[1].split('"')[0]
 
 
+def test_the_facilitators_answer_shows_the_strip_every_other_view_was_sent(app, desk,
+                                                                           connect):  # noqa: F811
+    board, ann_user, bob_user = desk
+    watcher = joined(connect, bob_user, "SIM")
+    ann = logged_in(app, "ann")
+    standup_id = _standup_id(start(ann))
+    received(watcher)
+    for step in ("next", "next", "previous"):
+        answer = ann.post(f"/standups/{standup_id}/{step}", headers=HX).get_data(as_text=True)
+        [focus] = received(watcher)
+        pushed = focus["html"].replace('hx-swap-oob="true"', "", 1)
+        assert answer.strip() == pushed.strip()  # drawn once: the same focus, timers, next card
+    assert "2 of 3" in answer
+
+
 def test_async_updates_are_saved_and_refused_when_empty(app, desk):
     bob = logged_in(app, "bob")
     refused = bob.post("/boards/SIM/standup/update", data={"yesterday": "", "today": ""})
