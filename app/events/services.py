@@ -17,11 +17,12 @@ EVENTS_PAGE = 500
 
 
 def lock_board(board: Board) -> Board:
-    """Take the board's write lock for this transaction and refresh it.
+    """Take the board's write lock for this transaction, with the board as it stands.
 
     Every command that changes a board calls this first, so WIP checks and sequence numbers
-    are decided one command at a time per board (FOR UPDATE on PostgreSQL; on SQLite the
-    transaction already holds the database's write lock, see app/database.py).
+    are decided one command at a time per board (FOR UPDATE on PostgreSQL, which reads the
+    board afresh; on SQLite the transaction has held the database's write lock since it began,
+    so what it read is current already, see app/database.py).
     """
     if read_under_write_lock(db.session):
         return board

@@ -21,6 +21,7 @@ from app.boards.view import card_view, cells_view, column_views, lane_views, nex
 from app.cards.models import Card
 from app.cards.wip import column_counts, lane_counts
 from app.clock import utcnow
+from app.database import kept_for_transaction
 from app.events.models import Event
 from app.events.services import events_as_dicts
 from app.extensions import db
@@ -185,14 +186,15 @@ def _cell_fragments(board, cells: set[Cell], columns: list[BoardColumn], now, sl
     return parts
 
 
-def _load_cards(card_ids: set[int]) -> list[Card]:
-    """Touched cards not in the session yet (a catch-up), in one query rather than one each.
-    The caller holds on to them: the session keeps only cards someone refers to."""
+def _load_cards(card_ids: set[int]) -> None:
+    """Touched cards not in the session yet (a catch-up), in one query rather than one each,
+    and kept for the transaction: the session holds on only to objects someone refers to."""
     mapper, loaded = inspect(Card), db.session.identity_map
     missing = [i for i in card_ids if mapper.identity_key_from_primary_key((i,)) not in loaded]
     if missing:
-        return db.session.scalars(select(Card).where(Card.id.in_(missing))).all()
-    return []
+        kept = kept_for_transaction(db.session, "pushed_cards")
+        kept.update((card.id, card) for card in
+                    db.session.scalars(select(Card).where(Card.id.in_(missing))))
 
 
 def board_messages(board: Board, events: list[Event], render: bool = True) -> list[dict]:
@@ -203,7 +205,7 @@ def board_messages(board: Board, events: list[Event], render: bool = True) -> li
     meanwhile fetches the HTML rather than missing it."""
     if not events:
         return []
-    held = _load_cards({event.card_id for event in events if event.card_id})  # noqa: F841
+    _load_cards({event.card_id for event in events if event.card_id})
     messages = events_as_dicts(board, events)
     change = board_change(events)
     if change.reshaped:
