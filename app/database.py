@@ -12,7 +12,8 @@ holding the lock, should it be waiting on anything that yields — for the full 
 Statements on the hot paths (a move, its push, a page) are built once at import and run with
 bound parameters. Building a `select()` and deriving its cache key cost more than running it:
 measured on a card-badge query, 770 µs built per call against 220 µs built once (SQLAlchemy
-keeps a built statement's cache key).
+keeps a built statement's cache key). Those that return plain rows rather than objects run
+through `rows()`, which skips the ORM's result machinery (74 µs against 43 µs a query).
 """
 
 import sqlite3
@@ -82,6 +83,15 @@ def kept_for_transaction(session: Session, name: str) -> dict:
 def _forget_kept(session: Session, transaction) -> None:
     if transaction.parent is None or transaction.nested:  # not a flush's own subtransaction
         session.info.pop(KEPT, None)
+
+
+def rows(session: Session, statement, params: dict | None = None):
+    """Run a statement that selects columns, not objects, on the session's connection: plain
+    rows, without the ORM's per-query setup. Pending changes are flushed first, as the ORM's
+    autoflush would (and not inside `no_autoflush`)."""
+    if session.autoflush:
+        session.flush()  # returns at once when nothing is pending
+    return session.connection().execute(statement, params)
 
 
 def read_under_write_lock(session: Session) -> bool:

@@ -5,6 +5,7 @@ from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
 from app.boards.models import ROLES, Board, BoardMember
+from app.database import rows
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 
@@ -26,7 +27,7 @@ def board_role(board: Board, user: User | None) -> str | None:
     cache = request.environ.setdefault("sb.roles", {}) if has_request_context() else {}
     key = (board.id, user.id)
     if key not in cache:
-        cache[key] = db.session.scalar(_ROLE, {"board": board.id, "user": user.id})
+        cache[key] = rows(db.session, _ROLE, {"board": board.id, "user": user.id}).scalar()
     return cache[key]
 
 
@@ -61,10 +62,10 @@ def boards_for(user: User) -> list[tuple[Board, str]]:
     if user.is_admin:
         boards = db.session.scalars(select(Board).order_by(Board.name)).all()
         return [(b, "owner") for b in boards]
-    rows = db.session.execute(
+    memberships = db.session.execute(
         select(Board, BoardMember.role)
         .join(BoardMember, BoardMember.board_id == Board.id)
         .where(BoardMember.user_id == user.id)
         .order_by(Board.name)
     ).all()
-    return [(board, role) for board, role in rows]
+    return [(board, role) for board, role in memberships]

@@ -12,6 +12,7 @@ from app.cards.models import Card
 from app.cards.ordering import is_escalated, order_cards
 from app.cards.wip import column_counts, lane_counts, wip_state
 from app.clock import utcnow
+from app.database import rows
 from app.extensions import db
 from app.metrics.flow import card_age_days, service_level_expectation
 from app.swarms.services import swarm_counts
@@ -244,7 +245,7 @@ def next_in_cell(card: Card, column: BoardColumn, now: datetime, sle: float | No
     cell = {"board": card.board_id, "column": card.column_id, "lane": card.lane_id,
             "card": card.id}
     if column.sort_policy == "manual":  # the stored order: one number is enough
-        return db.session.scalar(_NEXT_BY_RANK, {**cell, "rank": card.rank})
+        return rows(db.session, _NEXT_BY_RANK, {**cell, "rank": card.rank}).scalar()
     others = db.session.scalars(_OTHERS_IN_CELL, cell)
     ordered = order_cards(column.sort_policy, [card, *others], now, sle)
     index = ordered.index(card)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 
 from app.boards.models import BoardColumn, Lane
 from app.cards.models import Card
+from app.database import rows
 from app.errors import WipLimitReached
 from app.extensions import db
 
@@ -28,15 +29,15 @@ def wip_state(count: int, limit: int | None) -> str:
 def column_counts(board_id: int, column_id: int | None = None) -> dict[int, int]:
     """Cards per column (every lane, archived ones aside); one column's when given."""
     if column_id is None:
-        return dict(db.session.execute(_PER_COLUMN, {"board": board_id}).all())
-    return dict(db.session.execute(_IN_COLUMN, {"board": board_id, "column": column_id}).all())
+        return dict(rows(db.session, _PER_COLUMN, {"board": board_id}).all())
+    return dict(rows(db.session, _IN_COLUMN, {"board": board_id, "column": column_id}).all())
 
 
 def lane_counts(board_id: int, lane_id: int | None = None) -> dict[int, int]:
     """Cards per lane in queue and active columns; one lane's when given."""
     if lane_id is None:
-        return dict(db.session.execute(_PER_LANE, {"board": board_id}).all())
-    return dict(db.session.execute(_IN_LANE, {"board": board_id, "lane": lane_id}).all())
+        return dict(rows(db.session, _PER_LANE, {"board": board_id}).all())
+    return dict(rows(db.session, _IN_LANE, {"board": board_id, "lane": lane_id}).all())
 
 
 def board_counts(board_ids: list[int]) -> dict[int, int]:

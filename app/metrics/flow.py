@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import rows
 from app.extensions import db
 
 SLE_PERCENTILE = 85
@@ -43,8 +44,8 @@ def service_level_expectation(board_id: int, now: datetime | None = None) -> flo
     None until at least five cards have finished in that window."""
     now = now or utcnow()
     since = now - timedelta(days=SLE_WINDOW_DAYS)
-    rows = db.session.execute(_FINISHES, {"board": board_id, "since": since}).all()
-    cycle_times = [days_between(start, end) for start, end in rows]
+    finishes = rows(db.session, _FINISHES, {"board": board_id, "since": since}).all()
+    cycle_times = [days_between(start, end) for start, end in finishes]
     if len(cycle_times) < SLE_MIN_CARDS:
         return None
     return percentile_nearest_rank(cycle_times, SLE_PERCENTILE)

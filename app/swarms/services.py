@@ -13,6 +13,7 @@ from app.accounts.services import user_by_username
 from app.boards.access import board_role, require_role
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import rows
 from app.errors import Forbidden, Invalid, NotFound, SwarmStillOpen
 from app.events.services import lock_board, record_event
 from app.extensions import db
@@ -497,10 +498,10 @@ def swarm_counts(board_id: int, card_id: int | None = None) -> dict[int, int]:
     """People in each open swarm on a board (or on one of its cards), by card id (the board's
     live badges)."""
     if card_id is None:
-        rows = db.session.execute(_SWARMING, {"board": board_id})
+        stints = rows(db.session, _SWARMING, {"board": board_id})
     else:
-        rows = db.session.execute(_SWARMING_ON_CARD, {"board": board_id, "card": card_id})
+        stints = rows(db.session, _SWARMING_ON_CARD, {"board": board_id, "card": card_id})
     people: dict[int, set] = {}
-    for card_id, user_id in rows:
+    for card_id, user_id in stints:
         people.setdefault(card_id, set()).add(user_id)
     return {card_id: len(users) for card_id, users in people.items()}
