@@ -2,18 +2,27 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from app.boards.models import Board
 from app.cards.models import Card
 from app.clock import utcnow
-from app.database import read_under_write_lock
+from app.database import read_under_write_lock, rows
 from app.events.models import Event
 from app.extensions import db
 from app.realtime.publish import note_event
 
 EVENTS_PAGE = 500
+# An event is written by two plain statements rather than through the ORM's unit of work, which
+# spent about 0.3 ms of a 3.4 ms move flushing the event row and the board's new number.
+_EVENT_COLUMNS = [column.key for column in Event.__table__.c if column.key != "id"]
+_INSERT_EVENT = Event.__table__.insert()
+_boards = Board.__table__
+_NUMBER_BOARD = (
+    _boards.update().where(_boards.c.id == bindparam("board")).values(last_seq=bindparam("seq"))
+)
 
 
 def lock_board(board: Board) -> Board:
@@ -47,11 +56,14 @@ def record_event(
     to_lane=None,
     **data,
 ) -> Event:
-    """Append an event with the board's next sequence number (caller holds `lock_board`)."""
-    board.last_seq += 1
+    """Append an event with the board's next sequence number (caller holds `lock_board`).
+
+    The row is written at once, in the caller's transaction (so it goes if that rolls back);
+    the Event returned is that row, for this transaction's push, outside the session."""
+    seq = board.last_seq + 1
     event = Event(
         board_id=board.id,
-        seq=board.last_seq,
+        seq=seq,
         type=type,
         at=at or utcnow(),
         actor_id=actor.id if actor is not None else None,
@@ -61,8 +73,12 @@ def record_event(
         from_lane_id=from_lane.id if from_lane is not None else None,
         to_lane_id=to_lane.id if to_lane is not None else None,
         data=data,
+        actor=actor,
     )
-    db.session.add(event)
+    values = {key: getattr(event, key) for key in _EVENT_COLUMNS}
+    event.id = rows(db.session, _INSERT_EVENT, values).inserted_primary_key[0]
+    rows(db.session, _NUMBER_BOARD, {"board": board.id, "seq": seq})
+    set_committed_value(board, "last_seq", seq)  # as stored: nothing left for a flush to write
     note_event(db.session, board, event)
     return event
 
