@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.boards.services import add_lane, find_lane, update_column
-from app.cards.moves import move_card
+from app.cards.moves import move_card, place_card
 from app.cards.services import archive_card, create_card, restore_card
 from app.errors import Invalid, StaleVersion, WipLimitReached
 from app.events.models import Event
@@ -196,3 +196,34 @@ def test_reordering_a_packed_cell_rebalances_ranks_keeping_order(simple):
     db.session.expire_all()
     order = [c.title for c in sorted(cards, key=lambda c: c.rank)]
     assert order == ["c0", "c3", "c1", "c2"]
+
+
+def test_placing_a_card_changed_since_it_was_read_is_refused_and_writes_nothing(simple):
+    # A move reads its card under the board's lock, so this cannot happen between moves; the
+    # UPDATE still checks the version it read, as the ORM's optimistic lock would.
+    board, ann, _bob = simple
+    card = make.card(board, ann, "raced")
+    db.session.commit()
+    seen, lane = card.version, card.lane
+    cards = type(card).__table__
+    db.session.execute(cards.update().where(cards.c.id == card.id).values(version=seen + 5))
+
+    with pytest.raises(StaleVersion, match="changed by someone else"):
+        place_card(card, make.column(board, "Doing"), lane, {})
+    db.session.rollback()
+
+    stored = db.session.get(type(card), card.id)
+    assert (stored.column.name, stored.version) == ("To do", seen)
+
+
+def test_a_move_reads_back_as_stored_in_the_same_transaction(simple):
+    board, ann, bob = simple
+    card = make.card(board, ann, "placed")
+    db.session.commit()
+    doing = make.column(board, "Doing")
+    move_card(card, bob, column=doing)
+    [event] = db.session.scalars(select(Event).where(Event.type == "card.moved")).all()
+    assert card.column is doing and card.version == event.data["version"]
+    db.session.commit()
+    db.session.expire_all()
+    assert (card.column.name, card.version) == ("Doing", event.data["version"])

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
 from app.boards.access import require_role
@@ -11,7 +12,7 @@ from app.boards.services import commitment_point
 from app.cards.models import Card
 from app.cards.wip import Override, check_room
 from app.clock import utcnow
-from app.database import read_under_write_lock
+from app.database import read_under_write_lock, rows
 from app.errors import Invalid, StaleVersion
 from app.events.services import lock_board, record_event
 from app.extensions import db
@@ -61,8 +62,8 @@ def rank_in_cell(card: Card | None, column: BoardColumn, lane: Lane, position) -
     renumbered once with wide gaps.
     """
     moving = card.id if card is not None and card.id is not None else 0  # 0: no card's id
-    siblings = db.session.execute(
-        _SIBLINGS, {"column": column.id, "lane": lane.id, "card": moving}
+    siblings = rows(
+        db.session, _SIBLINGS, {"column": column.id, "lane": lane.id, "card": moving}
     ).all()
     if position is None or position == "":
         index = len(siblings)
@@ -112,18 +113,55 @@ def record_overrides(board, actor, card, overrides: list[Override], at) -> None:
         )
 
 
-def apply_flow_dates(card: Card, column: BoardColumn, at: datetime) -> None:
-    """Started on first entering the commitment point or later; finished on entering done."""
+def flow_dates(card: Card, column: BoardColumn, at: datetime) -> dict:
+    """The card's start and finish on entering `column`: started on first entering the
+    commitment point or later; finished on entering done, reopened on leaving it."""
+    dates = {"started_at": card.started_at, "finished_at": card.finished_at}
     if card.started_at is None:
-        with db.session.no_autoflush:  # flushing the half-moved card would bump its version twice
+        with db.session.no_autoflush:  # a card being created must not be flushed half-made
             start = commitment_point(card.board)
         if start is not None and column.position >= start.position:
-            card.started_at = at
+            dates["started_at"] = at
     if column.kind == "done":
-        if card.finished_at is None:
-            card.finished_at = at
+        dates["finished_at"] = card.finished_at or at
     else:
-        card.finished_at = None  # moved out of done: reopened
+        dates["finished_at"] = None
+    return dates
+
+
+def apply_flow_dates(card: Card, column: BoardColumn, at: datetime) -> None:
+    for name, value in flow_dates(card, column, at).items():
+        setattr(card, name, value)
+
+
+# A move writes its card with one UPDATE of the fields a move changes, checked against the
+# version the move read, rather than through the ORM's flush: the unit of work spent about
+# half a millisecond on the card's relationships and cascades, a sixth of a whole move.
+_cards = Card.__table__
+_PLACE = ("column_id", "lane_id", "rank", "column_entered_at", "started_at", "finished_at")
+_PLACE_CARD = (
+    _cards.update()
+    .where(_cards.c.id == bindparam("card"), _cards.c.version == bindparam("seen"))
+    .values(version=bindparam("bumped"), **{name: bindparam(name) for name in _PLACE})
+)
+
+
+def place_card(card: Card, column: BoardColumn, lane: Lane, fields: dict) -> None:
+    """Store the card in its new place (`fields`: those of _PLACE that change besides column
+    and lane) and bump its version, unless nothing changed; the card then reads as stored."""
+    db.session.flush()  # whatever else changed the card goes first: its version is then current
+    fields = {"column_id": column.id, "lane_id": lane.id, **fields}
+    if all(getattr(card, name) == value for name, value in fields.items()):
+        return  # already there: nothing to write, and the version stays
+    values = {name: getattr(card, name) for name in _PLACE} | fields
+    bumped = card.version + 1
+    written = rows(db.session, _PLACE_CARD,
+                   {**values, "card": card.id, "seen": card.version, "bumped": bumped})
+    if written.rowcount != 1:
+        raise StaleVersion(f"{card.key} was changed by someone else meanwhile; here is the "
+                           f"current card.", card)
+    for name, value in {**values, "version": bumped, "column": column, "lane": lane}.items():
+        set_committed_value(card, name, value)
 
 
 def move_card(
@@ -164,14 +202,13 @@ def move_card(
 
     from_column, from_lane = card.column, card.lane
     entering = column.id != from_column.id
+    fields = {}
     if column.sort_policy == "manual" or entering or lane.id != from_lane.id:
-        card.rank = rank_in_cell(card, column, lane, position)
-    card.column_id, card.lane_id = column.id, lane.id
-    card.column, card.lane = column, lane
+        fields["rank"] = rank_in_cell(card, column, lane, position)
     if entering:
-        card.column_entered_at = at
-        apply_flow_dates(card, column, at)
-    db.session.flush()
+        fields["column_entered_at"] = at
+        fields.update(flow_dates(card, column, at))
+    place_card(card, column, lane, fields)
     record_event(
         board,
         "card.moved",
