@@ -268,6 +268,9 @@ def test_the_wall_shows_andon_banners(app, wall_board):
     page = app.test_client().get(f"/wall/{token}").get_data(as_text=True)
     banner = re.search(r'<li class="andon-banner">(.*?)</li>', page, re.S).group(1)
     assert card.key in banner and "Whole floor cannot print" in banner
+    # The dash before the reason is the stylesheet's (as on the board page), not the text's:
+    # both at once read "— — Whole floor…" on the TV.
+    assert '<span class="andon-why">Whole floor cannot print</span>' in banner
 
 
 def test_the_wall_shows_the_stand_up_focus(app, wall_board):
