@@ -1,6 +1,7 @@
 """The swarm room's pages and actions: who sees what, what each role may do, invitations from
 the room and from My work, ending a swarm, and the refusals that change nothing."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -29,6 +30,10 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def room_classes(page: str) -> list[str]:
+    return re.search(r'<div id="room" class="([^"]*)"', page).group(1).split()
+
+
 # --- seeing the room ----------------------------------------------------------------------
 
 
@@ -40,6 +45,7 @@ def test_the_owner_sees_the_room_with_card_suggestions_and_controls(app, room):
     assert "Resolve…" in page and "Cancel swarm…" in page
     assert 'id="composer"' in page
     assert "created it in To do" in page and "started a backlog swarm" in page  # history
+    assert "board-person" in room_classes(page)  # the card's link shows
 
 
 def test_a_board_member_sees_the_room_and_may_join_but_not_steer(app, room):
@@ -71,7 +77,9 @@ def test_an_invited_expert_sees_the_room_and_card_but_not_the_board(app, room):
     xena = as_user(app, "xena")
     page = text(xena.get(f"/swarms/{swarm.id}"))
     assert "Mail queue stuck on relay-2" in page and "Join the swarm" in page
-    assert "Open the card" not in page  # no way onto the board from here
+    # No way onto the board from here: the card panel is the same for every viewer (it is
+    # pushed), and its link to the card shows only in a board person's room (CSS).
+    assert "board-person" not in room_classes(page)
     assert xena.get("/boards/SIM").status_code == 404
     assert xena.get(f"/cards/{card.key}").status_code == 404
 

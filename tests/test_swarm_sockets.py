@@ -7,6 +7,7 @@ import pytest
 
 from app.extensions import db, socketio
 from app.swarms import services as swarms
+from tests import factories as make
 from tests.swarm_room_data import as_user, build_room, forget_cached_person
 
 HX = {"HX-Request": "true"}
@@ -275,3 +276,41 @@ def test_talk_in_the_room_does_not_redraw_the_card_on_the_board(app, sockets, ro
                              headers=HX)
     [event] = received(board, "board_event")
     assert event["type"] == "swarm.message" and "html" not in event and "refresh" not in event
+
+
+# --- the room's card ------------------------------------------------------------------------
+
+
+def test_moving_or_blocking_the_card_redraws_it_in_the_room(app, sockets, room):
+    board, _, card, swarm, people = room
+    swarms.invite(swarm, people["ann"], "xena")
+    db.session.commit()
+    _, xena_socket = in_room(app, sockets, "xena", swarm)  # an invitee from another team
+    ann = as_user(app, "ann")
+
+    assert ann.post(f"/cards/{card.key}/move", data={"column": "Doing"},
+                    headers=HX).status_code == 200
+    [moved] = received(xena_socket, "swarm_event")
+    assert moved["swarm"] == swarm.id and moved["types"] == ["card.moved"]
+    assert moved["seq"] == board.last_seq
+    panel = moved["html"]
+    assert 'id="room-card"' in panel and 'hx-swap-oob="outerHTML"' in panel
+    assert "In <strong>Doing</strong>" in panel and "moved it To do → Doing" in panel
+    # The same for every viewer: the link onto the board is there, shown by the room's class
+    # only to the board's people.
+    assert 'class="small-link board-only"' in panel
+
+    blocking = as_user(app, "bob").post(f"/cards/{card.key}/block", headers=HX,
+                                        data={"reason": "Waiting on DNS team"})
+    assert blocking.status_code == 200
+    [blocked] = received(xena_socket, "swarm_event")
+    assert "Blocked: Waiting on DNS team" in blocked["html"]
+
+
+def test_changes_to_other_cards_leave_the_room_alone(app, sockets, room):
+    board, _, _, swarm, people = room
+    _, bob = in_room(app, sockets, "bob", swarm)
+    other = make.card(board, people["ann"], "Printer out of toner")
+    db.session.commit()
+    as_user(app, "ann").post(f"/cards/{other.key}/move", data={"column": "Doing"}, headers=HX)
+    assert received(bob, "swarm_event") == []

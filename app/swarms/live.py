@@ -10,11 +10,14 @@ on a rollback, as board pushes are (app/realtime/publish.py).
 from contextlib import nullcontext
 
 from flask import current_app, has_request_context, request
+from sqlalchemy import bindparam, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app.database import rows
 from app.extensions import db, socketio
 from app.realtime.publish import PENDING, emit_to_room
+from app.swarms.models import Swarm
 
 READY = "sb_swarm_pushes"
 SKIP = "sb_swarm_push_skip_sid"
@@ -42,7 +45,7 @@ def room_update(swarm, events) -> dict:
     """One message bringing any open view of the room from before `events` to after them."""
     from app.swarms.view import render_room_parts
 
-    types = [event.type for event in events]
+    types = [event.type for event in events]  # the card's own events too (see card_changes)
     message = {"swarm": swarm.id, "seq": events[-1].seq, "types": types}
     if any(t in RESHAPES for t in types):
         message["refresh"] = True
@@ -99,6 +102,25 @@ def invitation_updates(swarm, events) -> list[tuple[str, dict]]:
     ]
 
 
+# Built once, run with parameters: every commit that changes a card asks (app/database.py).
+_OPEN_ON_CARDS = select(Swarm.id, Swarm.card_id).where(
+    Swarm.card_id.in_(bindparam("cards", expanding=True)), Swarm.status == "open"
+)
+
+
+def card_changes(pending) -> dict[int, list]:
+    """Open swarms whose card the pending events changed (moved, edited, blocked…: anything
+    but the swarms' own events), with those events: their rooms' card panel is redrawn."""
+    on_card: dict[int, list] = {}
+    for _board, event in pending or ():
+        if event.card_id and not event.type.startswith("swarm."):
+            on_card.setdefault(event.card_id, []).append(event)
+    if not on_card:
+        return {}
+    found = rows(db.session, _OPEN_ON_CARDS, {"cards": list(on_card)})
+    return {swarm_id: on_card[card_id] for swarm_id, card_id in found}
+
+
 @sa_event.listens_for(Session, "before_commit", insert=True)
 def _render_swarm_pushes(session: Session) -> None:
     # Runs before the board's publisher, which takes the pending events for itself.
@@ -108,19 +130,23 @@ def _render_swarm_pushes(session: Session) -> None:
         if event.type.startswith("swarm.") and isinstance(event.data, dict) \
                 and event.data.get("swarm"):
             by_swarm.setdefault(event.data["swarm"], []).append(event)
-    if not by_swarm:
-        return
-    from app.swarms.models import Swarm
-
     session.flush()
+    panels = card_changes(pending)
+    if not by_swarm and not panels:
+        return
+    from app.swarms.view import render_card_panel
+
     context = nullcontext() if has_request_context() else current_app.test_request_context("/")
     ready = []
     with context:
-        for swarm_id, events in by_swarm.items():
+        for swarm_id in sorted(by_swarm.keys() | panels.keys()):
             swarm = db.session.get(Swarm, swarm_id)
-            events.sort(key=lambda e: e.seq)
+            events = sorted(by_swarm.get(swarm_id, []) + panels.get(swarm_id, []),
+                            key=lambda e: e.seq)
             try:
                 update = room_update(swarm, events)
+                if swarm_id in panels and not update.get("refresh"):
+                    update["html"] += render_card_panel(swarm)
                 if update.get("html") or update.get("refresh"):  # not, say, a swarm just started
                     ready.append(("swarm_event", swarm_room(swarm_id), update))
                 ready += [("invitation", to, message)

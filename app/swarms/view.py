@@ -97,6 +97,13 @@ def render_room_parts(swarm: Swarm, *, messages=(), repinned=(), members=False, 
     return "".join(parts)
 
 
+def render_card_panel(swarm: Swarm) -> str:
+    """The room's card panel, out of band: pushed when the card changes under the swarm (moved,
+    edited, blocked…), so everyone in the room sees where the card stands and its history."""
+    return render_template("swarms/_card.html", card=swarm.card,
+                           history=card_history(swarm.card), oob=True)
+
+
 def render_invitation_push(invitation: SwarmInvitation, *, toast: bool) -> Markup:
     """For the invitee's pages: the header count, and a new invitation's toast (the page
     takes away the toast of one answered or withdrawn)."""
