@@ -11,6 +11,10 @@ if os.environ.get("SOCKETIO_ASYNC_MODE") == "gevent":
     monkey.patch_all()
 
 from app import create_app, settle_heap  # noqa: E402  (after the patch, on purpose)
+from app.database import checkpoint_in_background  # noqa: E402
+from app.extensions import db  # noqa: E402
 
 app = create_app()
+with app.app_context():
+    checkpoint_in_background(db.engine)  # SQLite: no commit pays for a WAL checkpoint
 settle_heap()

@@ -16,6 +16,7 @@ keeps a built statement's cache key). Those that return plain rows rather than o
 through `rows()`, which skips the ORM's result machinery (74 µs against 43 µs a query).
 """
 
+import logging
 import sqlite3
 import time
 
@@ -128,3 +129,71 @@ def _begin_in_turn(driver: sqlite3.Connection) -> None:
             pause = min(pause * 2, 0.01)
     finally:
         driver.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+
+
+# --- WAL checkpoints, out of the requests ----------------------------------------------------
+
+CHECKPOINT_SECONDS = 1.0
+
+
+def _no_autocheckpoint(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+class Checkpointer:
+    """WAL checkpoints for a server on SQLite, in a thread of their own.
+
+    A checkpoint copies committed pages from the write-ahead log into the database file and
+    syncs the file. Left to SQLite, it runs inside whichever commit takes the log past 1,000
+    pages: about one move in 150, which then took 4-5 ms longer (measured: 14 of 2,000 moves
+    over 6 ms; none once commits left checkpoints to this thread). Here commits never
+    checkpoint; a native thread does, every `every` seconds, passively (it never waits for a
+    reader or a writer). Not a greenlet: SQLite runs without the GIL, so neither the server's
+    event loop nor its requests wait while the file is written and synced."""
+
+    def __init__(self, path: str, every: float = CHECKPOINT_SECONDS):
+        self.path, self.every = path, every
+        self.done = 0  # checkpoints run
+        self._stopped = False
+
+    def start(self) -> "Checkpointer":
+        _native("_thread", "start_new_thread")(self._run, ())
+        return self
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def _run(self) -> None:
+        sleep = _native("time", "sleep")
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stopped:
+                sleep(self.every)
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.done += 1
+                except sqlite3.Error as error:  # the next round tries again
+                    logging.getLogger(__name__).warning("WAL checkpoint failed: %s", error)
+        finally:
+            connection.close()
+
+
+def checkpoint_in_background(engine: Engine, every: float = CHECKPOINT_SECONDS):
+    """For a server (wsgi.py) on an SQLite file: its commits stop checkpointing the WAL and a
+    Checkpointer does it instead. Returns the Checkpointer (None on other databases)."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    event.listen(engine, "connect", _no_autocheckpoint)
+    engine.dispose()  # connections opened before this would still checkpoint on commit
+    return Checkpointer(path, every).start()
+
+
+def _native(module: str, name: str):
+    """The standard library's own function, even where gevent has patched it (a real thread,
+    a real sleep)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return getattr(__import__(module), name)
+    return monkey.get_original(module, name)
