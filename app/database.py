@@ -16,8 +16,8 @@ keeps a built statement's cache key). Those that return plain rows rather than o
 through `rows()`, which skips the ORM's result machinery (74 µs against 43 µs a query).
 """
 
-import logging
 import sqlite3
+import sys
 import time
 
 from flask import has_request_context, request
@@ -173,7 +173,8 @@ class Checkpointer:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.done += 1
                 except sqlite3.Error as error:  # the next round tries again
-                    logging.getLogger(__name__).warning("WAL checkpoint failed: %s", error)
+                    # Not through logging: its locks may be gevent's, and this is a real thread.
+                    sys.stderr.write(f"swarmboard: WAL checkpoint failed: {error}\n")
         finally:
             connection.close()
 
