@@ -112,7 +112,7 @@ def card_changes(pending) -> dict[int, list]:
     """Open swarms whose card the pending events changed (moved, edited, blocked…: anything
     but the swarms' own events), with those events: their rooms' card panel is redrawn."""
     on_card: dict[int, list] = {}
-    for _board, event in pending or ():
+    for _board, event in pending:
         if event.card_id and not event.type.startswith("swarm."):
             on_card.setdefault(event.card_id, []).append(event)
     if not on_card:
@@ -125,8 +125,10 @@ def card_changes(pending) -> dict[int, list]:
 def _render_swarm_pushes(session: Session) -> None:
     # Runs before the board's publisher, which takes the pending events for itself.
     pending = session.info.get(PENDING)
+    if not pending:
+        return
     by_swarm: dict[int, list] = {}
-    for _board, event in pending or ():
+    for _board, event in pending:
         if event.type.startswith("swarm.") and isinstance(event.data, dict) \
                 and event.data.get("swarm"):
             by_swarm.setdefault(event.data["swarm"], []).append(event)
