@@ -60,6 +60,7 @@ serve serve-cluster: $(VENV)/.installed-serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 quicktest: $(VENV)/.installed-dev
@@ -67,6 +68,7 @@ quicktest: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format app tests bench

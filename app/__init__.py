@@ -21,6 +21,14 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def subscribe_to_events() -> None:
+    """What reacts to changes subscribes to the event log as its module is imported
+    (app/events/hooks.py); these are all of them."""
+    from app.cards import occupancy  # noqa: F401  (columns and lanes keep their cards)
+    from app.realtime import publish  # noqa: F401  (board pushes)
+    from app.swarms import live, services  # noqa: F401  (swarm rooms; swarms end with their card)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -40,32 +48,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (the whole schema, for Alembic)
     from app.accounts import auth
-    from app.accounts.routes import bp as accounts_bp
     from app.api import init_api
-    from app.boards.routes import bp as boards_bp
-    from app.cards.routes import bp as cards_bp
     from app.cli import register_cli
-    from app.history.routes import bp as history_bp
-    from app.metrics.routes import bp as metrics_bp
     from app.realtime import init_realtime
-    from app.standups.routes import bp as standups_bp
-    from app.swarms.board_routes import bp as swarming_bp
-    from app.swarms.routes import bp as swarms_bp
-    from app.wall.links import bp as wall_links_bp
-    from app.wall.routes import bp as wall_bp
-    from app.web import register_error_handlers, register_template_helpers
+    from app.web import register_blueprints, register_error_handlers, register_template_helpers
 
+    subscribe_to_events()
     auth.init_login(login)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(boards_bp)
-    app.register_blueprint(cards_bp)
-    app.register_blueprint(metrics_bp)
-    app.register_blueprint(history_bp)
-    app.register_blueprint(swarms_bp)
-    app.register_blueprint(swarming_bp)
-    app.register_blueprint(standups_bp)
-    app.register_blueprint(wall_bp)
-    app.register_blueprint(wall_links_bp)
+    register_blueprints(app)
     init_api(app)
     init_realtime(app)
     register_error_handlers(app)

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
+from app.board_view import CardFilter, board_view
 from app.boards.services import add_lane, find_column, find_lane, update_column
-from app.boards.view import CardFilter, board_view
 from app.cards.models import Card
 from app.cards.moves import move_card
 from app.cards.ordering import is_escalated, order_cards

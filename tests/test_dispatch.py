@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.boards.services import update_board, update_column
+from app.boards.services import parse_dispatch_times, update_board, update_column
 from app.cards.moves import move_card
 from app.cards.services import archive_card, link_cards
 from app.errors import Invalid, WipLimitReached
@@ -15,7 +15,6 @@ from app.swarms.dispatch import (
     dispatch_status,
     incoming_queue,
     missing_information,
-    parse_dispatch_times,
     route_card,
     take_card,
 )

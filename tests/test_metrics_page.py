@@ -9,10 +9,10 @@ import pytest
 
 from app.demo import DEMO_PASSWORD, seed_demo
 from app.extensions import db
-from app.metrics import routes
 from app.metrics.forecast import ForecastQuery, forecast
 from app.metrics.services import board_today
 from app.metrics.tables import TABLES
+from app.web import metrics as routes
 from tests import factories as make
 from tests.metrics_sample import sample_forecast, sample_report
 

@@ -11,7 +11,7 @@ from app.cards.services import create_card, update_card
 from app.errors import WipLimitReached
 from app.extensions import db, socketio
 from app.realtime import sockets
-from app.realtime.routes import CATCH_UP_LIMIT
+from app.web.live import CATCH_UP_LIMIT
 from tests import factories as make
 
 HX = {"HX-Request": "true"}

@@ -9,8 +9,8 @@ from app.cards.services import archive_card, update_card
 from app.events.models import Event
 from app.extensions import db
 from app.swarms import services as swarms
-from app.swarms.board_routes import swarm_link
 from app.swarms.models import Swarm, SwarmInvitation
+from app.web.swarming import swarm_link
 from tests import factories as make
 
 HX = {"HX-Request": "true", "HX-Target": "swarm-panel"}

@@ -19,12 +19,13 @@ from app.api.schemas import (
     NewColumnSchema,
     refusal,
 )
+from app.board_view import board_view
 from app.boards import services
 from app.boards.access import board_role, boards_for, get_board
-from app.boards.view import board_view
+from app.cards.contract import events_as_dicts
 from app.cards.services import create_card
 from app.errors import Invalid
-from app.events.services import events_as_dicts, events_since
+from app.events.services import events_since
 from app.extensions import db
 
 blp = Blueprint(

@@ -5,7 +5,7 @@ from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
 from app.boards.models import ROLES, Board, BoardMember
-from app.database import rows
+from app.database import read_under_write_lock, rows
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 
@@ -69,3 +69,21 @@ def boards_for(user: User) -> list[tuple[Board, str]]:
         .order_by(Board.name)
     ).all()
     return [(board, role) for board, role in memberships]
+
+
+def lock_board(board: Board) -> Board:
+    """Take the board's write lock for this transaction, with the board as it stands.
+
+    Every command that changes a board calls this first, so WIP checks and sequence numbers
+    are decided one command at a time per board (FOR UPDATE on PostgreSQL, which reads the
+    board afresh; on SQLite the transaction has held the database's write lock since it began,
+    so what it read is current already, see app/database.py).
+    """
+    if read_under_write_lock(db.session):
+        return board
+    return db.session.execute(
+        select(Board)
+        .where(Board.id == board.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()

@@ -12,7 +12,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Team, User
-from app.boards.access import forget_roles, require_role
+from app.boards.access import forget_roles, lock_board, require_role
 from app.boards.models import (
     CLASSES_OF_SERVICE,
     COLUMN_KINDS,
@@ -26,15 +26,16 @@ from app.boards.models import (
     Lane,
 )
 from app.boards.stream_templates import EMPTY_LANES, TEMPLATES
-from app.cards.models import Card
 from app.clock import utcnow
 from app.database import kept_for_transaction
 from app.errors import DomainError, Invalid, NotFound
-from app.events.services import lock_board, record_event
+from app.events.services import record_event
 from app.extensions import db
 from app.validation import choice, clean_text, optional_limit
 
 BOARD_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+MAX_DISPATCH_TIMES = 12
+CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 def create_board(
@@ -98,9 +99,6 @@ def update_board(
 ) -> Board:
     """Change the board's own fields (those given); `dispatch_times` are the dispatch swarm's
     meetings, "HH:MM" on the board's clock (see app.swarms.dispatch)."""
-    # Imported here: the dispatch service builds on the card services, which build on these.
-    from app.swarms.dispatch import parse_dispatch_times
-
     require_role(board, actor, "owner")
     board = lock_board(board)
     changes = {}
@@ -120,6 +118,33 @@ def update_board(
             changes["dispatch_times"] = board.dispatch_times = times
     record_event(board, "board.updated", actor=actor, changes=changes)
     return board
+
+
+def parse_dispatch_times(value) -> list[str]:
+    """Dispatch times as "HH:MM" on the board's clock, from a list or text separated by commas,
+    spaces or lines: validated, sorted, de-duplicated, at most 12. Empty means no schedule."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = re.split(r"[\s,;]+", value.strip())
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        raise Invalid("Dispatch times must be a list of times like 09:00.")
+    times = set()
+    for item in items:
+        if not isinstance(item, str):
+            raise Invalid("Dispatch times must be times like 09:00.")
+        if not item.strip():
+            continue
+        match = CLOCK_TIME.match(item.strip())
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise Invalid(f"Dispatch time {item.strip()!r} is not a time like 09:00 or 16:30.")
+        times.add(f"{int(match[1]):02d}:{match[2]}")
+    if len(times) > MAX_DISPATCH_TIMES:
+        raise Invalid(f"A board has at most {MAX_DISPATCH_TIMES} dispatch times a day "
+                      f"(got {len(times)}).")
+    return sorted(times)
 
 
 # --- columns -------------------------------------------------------------------------------
@@ -283,17 +308,11 @@ def move_column(board: Board, actor: User, column: BoardColumn, position: int) -
 
 
 def remove_column(board: Board, actor: User, column: BoardColumn) -> None:
-    """Remove a column; refused while cards stand in it. Kept in the database for the history."""
+    """Remove a column; kept in the database for the history. The card services refuse it
+    while cards stand in it (app/cards/occupancy.py, told of the event)."""
     require_role(board, actor, "owner")
     _own(board, column)
     board = lock_board(board)
-    waiting = db.session.scalar(
-        select(func.count(Card.id)).where(Card.column_id == column.id, Card.archived_at.is_(None))
-    )
-    if waiting:
-        raise Invalid(
-            f"Column {column.name!r} still holds {waiting} card(s); move them before deleting it."
-        )
     column.removed_at = utcnow()
     remaining = [c for c in active_columns(board) if c.id != column.id]
     _renumber(remaining)
@@ -378,23 +397,17 @@ def move_lane(board: Board, actor: User, lane: Lane, position: int) -> None:
 
 
 def remove_lane(board: Board, actor: User, lane: Lane) -> None:
-    """Delete a lane that holds no cards, archived ones included (their history names it);
-    a board keeps at least one lane."""
+    """Delete a lane; a board keeps at least one lane. The card services refuse a lane that
+    has held cards, archived ones included: their history names it (app/cards/occupancy.py)."""
     require_role(board, actor, "owner")
     _own(board, lane)
     board = lock_board(board)
     if len(board_lanes(board)) == 1:
         raise Invalid("A board needs at least one lane.")
-    held = db.session.scalar(select(func.count(Card.id)).where(Card.lane_id == lane.id))
-    if held:
-        raise Invalid(
-            f"Lane {lane.name!r} has held {held} card(s) (archived ones count: their history "
-            "needs it); move or keep them instead."
-        )
-    name = lane.name
+    # Told before the row goes: the card services refuse a lane that has held cards.
+    record_event(board, "lane.removed", actor=actor, lane=lane.id, name=lane.name)
     db.session.delete(lane)
     _renumber([item for item in board_lanes(board) if item.id != lane.id])
-    record_event(board, "lane.removed", actor=actor, lane=lane.id, name=name)
 
 
 # --- members -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
-from app.boards.access import require_role
+from app.boards.access import lock_board, require_role
 from app.boards.models import BoardColumn, Lane
 from app.boards.services import commitment_point
 from app.cards.models import Card
@@ -14,7 +14,7 @@ from app.cards.wip import Override, check_room
 from app.clock import utcnow
 from app.database import read_under_write_lock, rows
 from app.errors import Invalid, StaleVersion
-from app.events.services import lock_board, record_event
+from app.events.services import record_event
 from app.extensions import db
 
 RANK_GAP = 1 << 16
@@ -195,11 +195,6 @@ def move_card(
         raise Invalid(f"Column {column.name!r} has been deleted.")
     at = at or utcnow()
     overrides, soft = check_room(card, column, lane, override_reason)
-    if column.kind == "done" and column.id != card.column_id:
-        from app.swarms.services import end_swarm_with_card
-
-        end_swarm_with_card(card, actor, swarm, at=at)  # a finished card's swarm: say what
-
     from_column, from_lane = card.column, card.lane
     entering = column.id != from_column.id
     fields = {}
@@ -225,6 +220,7 @@ def move_card(
         to_lane_name=lane.name,
         version=card.version,
         over_soft_limit=soft,
+        decisions={"swarm": swarm},  # a finished card's open swarm: what becomes of it
     )
     record_overrides(board, actor, card, overrides, at)
     return card

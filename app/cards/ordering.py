@@ -2,8 +2,8 @@
 
 from datetime import date, datetime, timedelta
 
+from app.cards.age import card_age_days
 from app.cards.models import Card
-from app.metrics.flow import card_age_days
 
 DUE_SOON = timedelta(days=2)
 FAR_FUTURE = date(9999, 12, 31)

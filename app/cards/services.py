@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.accounts.models import User
-from app.boards.access import board_role, require_role
+from app.boards.access import board_role, lock_board, require_role
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.boards.services import active_columns, board_lanes
 from app.cards.models import CARD_TYPES, LEVELS, LINK_KINDS, Card, CardLink, ChecklistItem, Comment
@@ -24,7 +24,7 @@ from app.cards.moves import (
 from app.cards.wip import check_room
 from app.clock import utcnow
 from app.errors import Invalid, NotFound
-from app.events.services import lock_board, record_event
+from app.events.services import record_event
 from app.extensions import db
 from app.validation import choice, clean_text, optional_date, whole_number, word_list
 
@@ -245,18 +245,16 @@ def unblock_card(card: Card, actor: User, *, version=None, at=None) -> Card:
 def archive_card(card: Card, actor: User, *, version=None, at=None, swarm=None) -> Card:
     """Take a card off the board. Never deleted: its history feeds the metrics. A card with an
     open swarm needs `swarm` (resolve, cancel or keep) to say what becomes of it."""
-    from app.swarms.services import end_swarm_with_card
-
     require_role(card.board, actor, "member")
     card = locked_card(card)
     check_version(card, version)
     if card.archived_at is not None:
         raise Invalid(f"{card.key} is already archived.")
-    end_swarm_with_card(card, actor, swarm, at=at)
     card.archived_at = at or utcnow()
     db.session.flush()
     record_event(
-        card.board, "card.archived", actor=actor, card=card, at=at, from_column=card.column
+        card.board, "card.archived", actor=actor, card=card, at=at, from_column=card.column,
+        decisions={"swarm": swarm},
     )
     return card
 

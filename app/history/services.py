@@ -30,6 +30,7 @@ from app.cards.models import Card
 from app.cards.moves import move_card
 from app.cards.services import archive_card, block_card, create_card, unblock_card
 from app.errors import DomainError, Invalid
+from app.events.hooks import muted
 from app.events.models import Event
 from app.extensions import db
 from app.history.csvformat import (
@@ -43,7 +44,6 @@ from app.history.csvformat import (
     read_rows,
     shown,
 )
-from app.realtime.publish import muted
 
 # Recorded as the reason of every WIP limit the replayed history passes (wip.overridden).
 HISTORIC_OVERRIDE = "History import: the imported history passed this limit"

@@ -5,6 +5,7 @@ from fractions import Fraction
 
 from sqlalchemy import bindparam, select
 
+from app.cards.age import days_between
 from app.cards.models import Card
 from app.clock import utcnow
 from app.database import rows
@@ -13,7 +14,6 @@ from app.extensions import db
 SLE_PERCENTILE = 85
 SLE_WINDOW_DAYS = 90
 SLE_MIN_CARDS = 5
-DAY = 86_400.0
 
 
 def percentile_nearest_rank(values, p: float):
@@ -24,10 +24,6 @@ def percentile_nearest_rank(values, p: float):
     # ceil(p * n / 100) in exact arithmetic: 0.85 * 20 must be rank 17, not 17.000000000000004.
     rank = max(1, -(-Fraction(p) * len(ordered) // 100))
     return ordered[int(rank) - 1]
-
-
-def days_between(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / DAY
 
 
 # Built once, run with parameters: every push and page asks (app/database.py says why).
@@ -49,10 +45,3 @@ def service_level_expectation(board_id: int, now: datetime | None = None) -> flo
     if len(cycle_times) < SLE_MIN_CARDS:
         return None
     return percentile_nearest_rank(cycle_times, SLE_PERCENTILE)
-
-
-def card_age_days(card: Card, now: datetime) -> float | None:
-    """Work item age of a started, unfinished card; None otherwise."""
-    if card.started_at is None or card.finished_at is not None:
-        return None
-    return days_between(card.started_at, now)

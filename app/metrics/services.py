@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.boards.models import Board
+from app.cards.age import DAY, days_between
 from app.cards.models import CARD_TYPES
 from app.clock import utcnow
 from app.errors import Invalid
-from app.metrics.flow import DAY, days_between, percentile_nearest_rank
+from app.metrics.flow import percentile_nearest_rank
 from app.metrics.swarming import swarm_metrics
 from app.metrics.timeline import CardFilter, CardFlow, Step, Timeline, board_lanes, board_steps
 

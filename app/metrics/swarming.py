@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.accounts.models import Team, TeamMember
 from app.boards.models import Board
+from app.cards.age import DAY
 from app.extensions import db
-from app.metrics.flow import DAY, percentile_nearest_rank
+from app.metrics.flow import percentile_nearest_rank
 from app.swarms.models import SWARM_TYPES, Swarm, SwarmStint
 
 

@@ -8,8 +8,7 @@ MAX_MESSAGE_BYTES = 64 * 1024  # larger socket messages are refused
 
 
 def init_realtime(app) -> None:
-    from app.realtime import sockets  # noqa: F401  (registers the handlers)
-    from app.realtime.routes import bp
+    from app.realtime import sockets, swarm_sockets  # noqa: F401  (registers the handlers)
 
     mode = app.config["SOCKETIO_ASYNC_MODE"]
     if mode not in ASYNC_MODES:
@@ -26,4 +25,3 @@ def init_realtime(app) -> None:
         engineio_logger=False,
     )
     app.extensions["sb_presence"] = make_presence(app.config.get("REDIS_URL"))
-    app.register_blueprint(bp)

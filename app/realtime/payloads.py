@@ -15,15 +15,15 @@ from flask import current_app, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import inspect, select
 
+from app.board_view import card_view, cells_view, column_views, lane_views, next_in_cell
 from app.boards.models import Board, BoardColumn, Lane
 from app.boards.services import active_columns, commitment_point
-from app.boards.view import card_view, cells_view, column_views, lane_views, next_in_cell
+from app.cards.contract import events_as_dicts
 from app.cards.models import Card
 from app.cards.wip import column_counts, lane_counts
 from app.clock import utcnow
 from app.database import kept_for_transaction
 from app.events.models import Event
-from app.events.services import events_as_dicts
 from app.extensions import db
 from app.metrics.flow import service_level_expectation
 

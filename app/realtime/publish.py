@@ -1,63 +1,27 @@
-"""Push after commit. Events recorded in a transaction are rendered just before it commits and
-broadcast to their board's room once it has; a rollback drops them, so no view ever sees a
-change that did not happen. Works the same in one process or, through Redis, in several."""
+"""Push after commit, as a subscriber of the event log (app/events/hooks.py). Events recorded in
+a transaction are rendered just before it commits and broadcast to their board's room once it
+has; a rollback drops them, so no view ever sees a change that did not happen. Works the same in
+one process or, through Redis, in several."""
 
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
-from engineio.exceptions import SocketIsClosedError
 from flask import current_app, has_request_context, request
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app.broadcast import emit_to_room, room
+from app.events import hooks
 from app.extensions import socketio
 
-PENDING = "sb_pending_events"
-READY = "sb_ready_pushes"
-SKIP = "sb_push_skip_sid"
-MUTED = "sb_pushes_muted"
+READY = "board_pushes"
+SKIP = "board_push_skip_sid"
 
 
-def room(board_key: str) -> str:
-    return f"board:{board_key}"
-
-
-def emit_to_room(event: str, message: dict, board_room: str, skip_sid=None) -> None:
-    """Send to everyone in a board's room. In threading mode a viewer's socket can close between
-    the room lookup and the send; that must not fail the request or join that is sending (the
-    room's other views notice the gap on their next event and catch up)."""
-    try:
-        socketio.emit(event, message, to=board_room, skip_sid=skip_sid)
-    except SocketIsClosedError:
-        current_app.logger.info("A viewer of %s left during a broadcast", board_room)
-
-
-def note_event(session: Session, board, event) -> None:
-    """Called by record_event: remember the event for this transaction's push."""
-    if not session.info.get(MUTED):
-        session.info.setdefault(PENDING, []).append((board, event))
-
-
-@contextmanager
-def muted(session: Session):
-    """No pushes for bulk writes nobody watches (seeding the demo's history)."""
-    session.info[MUTED] = True
-    try:
-        yield
-    finally:
-        session.info.pop(MUTED, None)
-        session.info.pop(PENDING, None)
-
-
-@sa_event.listens_for(Session, "before_commit")
-def _render_pushes(session: Session) -> None:
-    pending = session.info.pop(PENDING, None)
-    if not pending:
-        return
+@hooks.committing.connect
+def _render_pushes(session: Session, *, batch: hooks.Batch) -> None:
     from app.realtime.payloads import board_messages
 
-    session.flush()
     by_board: dict[int, tuple] = {}
-    for board, event in pending:
+    for board, event in batch.events:
         by_board.setdefault(board.id, (board, []))[1].append(event)
     # Rendering needs a request for url_for; commands and scripts borrow a neutral one.
     context = nullcontext() if has_request_context() else current_app.test_request_context("/")
@@ -74,16 +38,16 @@ def _render_pushes(session: Session) -> None:
                 messages = [{"board": board.key, "seq": events[-1].seq, "type": events[-1].type,
                              "refresh": True}]
             ready.append((room(board.key), messages))
-    session.info[READY] = ready
+    batch.kept[READY] = ready
     # A page whose request is answered with the board sends its socket id: its echo would only
     # race that answer (and steal the focus or undo a form reset the answer brings).
-    session.info[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
+    batch.kept[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _send_pushes(session: Session) -> None:
-    skip = session.info.pop(SKIP, None)
-    ready = session.info.pop(READY, [])
+@hooks.committed.connect
+def _send_pushes(session: Session, *, batch: hooks.Batch) -> None:
+    skip = batch.kept.get(SKIP)
+    ready = batch.kept.get(READY, [])
     for board_room, messages in ready:
         for message in messages:
             emit_to_room("board_event", message, board_room, skip_sid=skip)
@@ -104,10 +68,3 @@ def evict(board_key: str, username: str) -> None:
     for sid in presence.sids_of(board_key, username):
         presence.leave(board_key, sid)
         socketio.server.disconnect(sid, namespace="/")
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_pushes(session: Session) -> None:
-    session.info.pop(PENDING, None)
-    session.info.pop(READY, None)
-    session.info.pop(SKIP, None)

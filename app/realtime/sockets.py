@@ -10,11 +10,12 @@ from flask_socketio import disconnect, emit, join_room, leave_room
 from app.accounts.models import User
 from app.accounts.services import user_for_token
 from app.boards.access import get_board
+from app.broadcast import emit_to_room, room
+from app.cards.contract import events_as_dicts
 from app.cards.services import get_card
 from app.errors import DomainError, Invalid
-from app.events.services import EVENTS_PAGE, events_as_dicts, events_since
+from app.events.services import EVENTS_PAGE, events_since
 from app.extensions import db, socketio
-from app.realtime.publish import emit_to_room, room
 from app.swarms.live import user_room
 from app.wall.services import live_link, wall_board, wall_for_token, wall_person, wall_room
 

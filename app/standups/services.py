@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.services import user_by_username
-from app.boards.access import board_role, require_role
+from app.boards.access import board_role, lock_board, require_role
 from app.boards.models import Board
 from app.cards.models import Card
 from app.cards.services import create_card, link_cards
@@ -18,7 +18,7 @@ from app.clock import utcnow
 from app.database import read_under_write_lock
 from app.errors import Forbidden, Invalid, NotFound
 from app.events.models import Event
-from app.events.services import lock_board, record_event
+from app.events.services import record_event
 from app.extensions import db
 from app.metrics.services import board_today
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote

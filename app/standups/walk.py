@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from app.boards.models import Board
 from app.boards.services import active_columns, board_lanes
+from app.cards.age import card_age_days
 from app.cards.models import Card
 from app.cards.ordering import order_cards
 from app.extensions import db
-from app.metrics.flow import card_age_days, service_level_expectation
+from app.metrics.flow import service_level_expectation
 
 WALKED_KINDS = ("queue", "active")
 # Without an earlier stand-up, "not moved since the last one" means: not in the last day.

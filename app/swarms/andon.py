@@ -11,13 +11,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.boards.access import board_role, require_role
+from app.boards.access import board_role, lock_board, require_role
 from app.boards.models import Board
 from app.cards.models import Card
 from app.cards.services import create_card
 from app.clock import utcnow
 from app.errors import Forbidden, Invalid, NotFound
-from app.events.services import lock_board, record_event
+from app.events.services import record_event
 from app.extensions import db
 from app.swarms.models import AndonHook, Swarm
 from app.swarms.services import open_swarm_of, start_swarm

@@ -1,7 +1,6 @@
 """The dispatch swarm: it meets a few times a day over a board's incoming work, takes quick
 items, checks each record holds what onward work needs, and routes the rest (domain.md)."""
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,10 +18,8 @@ from app.clock import utcnow
 from app.errors import Invalid
 from app.extensions import db
 
-MAX_DISPATCH_TIMES = 12
 DUE_BEFORE = timedelta(minutes=5)  # a dispatch is "due" from 5 minutes before its time…
 DUE_AFTER = timedelta(minutes=30)  # …until 30 minutes after it
-CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 # --- the incoming queue ----------------------------------------------------------------------
@@ -133,33 +130,6 @@ def missing_information(card: Card) -> list[str]:
 
 
 # --- the schedule ----------------------------------------------------------------------------
-
-
-def parse_dispatch_times(value) -> list[str]:
-    """Dispatch times as "HH:MM" on the board's clock, from a list or text separated by commas,
-    spaces or lines: validated, sorted, de-duplicated, at most 12. Empty means no schedule."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        items = re.split(r"[\s,;]+", value.strip())
-    elif isinstance(value, list | tuple):
-        items = value
-    else:
-        raise Invalid("Dispatch times must be a list of times like 09:00.")
-    times = set()
-    for item in items:
-        if not isinstance(item, str):
-            raise Invalid("Dispatch times must be times like 09:00.")
-        if not item.strip():
-            continue
-        match = CLOCK_TIME.match(item.strip())
-        if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            raise Invalid(f"Dispatch time {item.strip()!r} is not a time like 09:00 or 16:30.")
-        times.add(f"{int(match[1]):02d}:{match[2]}")
-    if len(times) > MAX_DISPATCH_TIMES:
-        raise Invalid(f"A board has at most {MAX_DISPATCH_TIMES} dispatch times a day "
-                      f"(got {len(times)}).")
-    return sorted(times)
 
 
 @dataclass

@@ -4,7 +4,7 @@ The swarm services record `swarm.*` events like every change. Just before the tr
 commits, the events of each swarm become one `swarm_event` message for its room (the fragments
 the events changed, rendered once for every viewer), and invitations become `invitation`
 messages for the invitee's own room; they are sent once the commit has succeeded, and dropped
-on a rollback, as board pushes are (app/realtime/publish.py).
+on a rollback, as board pushes are: both subscribe to the event log (app/events/hooks.py).
 """
 
 from contextlib import nullcontext
@@ -14,13 +14,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app.broadcast import emit_to_room
 from app.database import rows
+from app.events import hooks
 from app.extensions import db, socketio
-from app.realtime.publish import PENDING, emit_to_room
 from app.swarms.models import Swarm
 
-READY = "sb_swarm_pushes"
-SKIP = "sb_swarm_push_skip_sid"
+READY = "swarm_pushes"
+SKIP = "swarm_push_skip_sid"
 
 # Which part of the room each event changes (templates/swarms/_room.html ids).
 MEMBERS = ("swarm.joined", "swarm.left", "swarm.invitation_accepted")
@@ -121,18 +122,14 @@ def card_changes(pending) -> dict[int, list]:
     return {swarm_id: on_card[card_id] for swarm_id, card_id in found}
 
 
-@sa_event.listens_for(Session, "before_commit", insert=True)
-def _render_swarm_pushes(session: Session) -> None:
-    # Runs before the board's publisher, which takes the pending events for itself.
-    pending = session.info.get(PENDING)
-    if not pending:
-        return
+@hooks.committing.connect
+def _render_swarm_pushes(session: Session, *, batch: hooks.Batch) -> None:
+    pending = batch.events
     by_swarm: dict[int, list] = {}
     for _board, event in pending:
         if event.type.startswith("swarm.") and isinstance(event.data, dict) \
                 and event.data.get("swarm"):
             by_swarm.setdefault(event.data["swarm"], []).append(event)
-    session.flush()
     panels = card_changes(pending)
     if not by_swarm and not panels:
         return
@@ -158,15 +155,15 @@ def _render_swarm_pushes(session: Session) -> None:
                 current_app.logger.exception("Rendering the push for swarm %s failed", swarm_id)
                 ready.append(("swarm_event", swarm_room(swarm_id),
                               {"swarm": swarm_id, "seq": events[-1].seq, "refresh": True}))
-    session.info[READY] = ready
+    batch.kept[READY] = ready
     # The sender's own page is answered with the change: its echo would only race that answer.
-    session.info[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
+    batch.kept[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _send_swarm_pushes(session: Session) -> None:
-    skip = session.info.pop(SKIP, None)
-    for name, to, message in session.info.pop(READY, []):
+@hooks.committed.connect
+def _send_swarm_pushes(session: Session, *, batch: hooks.Batch) -> None:
+    skip = batch.kept.get(SKIP)
+    for name, to, message in batch.kept.get(READY, []):
         if name == "evict":
             evict(to, message)
         else:
@@ -182,9 +179,7 @@ def evict(person_room: str, room: str) -> None:
 
 
 @sa_event.listens_for(Session, "after_rollback")
-def _drop_swarm_pushes(session: Session) -> None:
+def _drop_rendered_messages(session: Session) -> None:
     from app.swarms.view import RENDERED
 
     session.info.pop(RENDERED, None)
-    session.info.pop(READY, None)
-    session.info.pop(SKIP, None)

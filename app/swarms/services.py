@@ -10,12 +10,14 @@ from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
 from app.accounts.services import user_by_username
-from app.boards.access import board_role, require_role
+from app.boards.access import board_role, lock_board, require_role
+from app.boards.models import BoardColumn
 from app.cards.models import Card
 from app.clock import utcnow
 from app.database import rows
 from app.errors import Forbidden, Invalid, NotFound, SwarmStillOpen
-from app.events.services import lock_board, record_event
+from app.events import hooks
+from app.events.services import record_event
 from app.extensions import db
 from app.swarms.models import (
     SWARM_TYPES,
@@ -482,6 +484,21 @@ def end_swarm_with_card(card: Card, actor: User, decision: str | None, *, at=Non
         raise SwarmStillOpen(
             f"{card.key} has an open swarm: resolve it, cancel it or keep it open."
         )
+
+
+@hooks.recorded.connect
+def _end_swarm_with_finished_card(board, *, event, session, decisions) -> None:
+    """A card moved into a done column, or archived, settles its open swarm as the person said
+    (`decisions["swarm"]`); without a word the whole change is refused (SwarmStillOpen)."""
+    if event.type == "card.archived":
+        finished = True
+    elif event.type == "card.moved" and event.to_column_id != event.from_column_id:
+        finished = session.get(BoardColumn, event.to_column_id).kind == "done"
+    else:
+        return
+    if finished:
+        end_swarm_with_card(session.get(Card, event.card_id), event.actor,
+                            decisions.get("swarm"), at=event.at)
 
 
 # Built once, run with parameters: a push asks for every moved card (app/database.py says why).

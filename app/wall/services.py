@@ -17,16 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.board_view import BoardView, board_view
 from app.boards.access import board_role, require_role
 from app.boards.models import Board
 from app.boards.services import active_columns, board_lanes
-from app.boards.view import BoardView, board_view
+from app.broadcast import emit_to_room, room
 from app.cards.models import Card
 from app.clock import utcnow
 from app.errors import Invalid, NotFound
 from app.extensions import db, socketio
 from app.metrics.flow import service_level_expectation
-from app.realtime.publish import emit_to_room, room
 from app.swarms.andon import andon_cards
 from app.validation import choice, clean_text
 from app.wall.models import WallLink

@@ -8,13 +8,14 @@ from sqlalchemy.orm import defer, selectinload
 
 from app.boards.models import Board, BoardColumn, Lane
 from app.boards.services import active_columns, board_lanes, commitment_point
+from app.cards.age import card_age_days
 from app.cards.models import Card
 from app.cards.ordering import is_escalated, order_cards
 from app.cards.wip import column_counts, lane_counts, wip_state
 from app.clock import utcnow
 from app.database import rows
 from app.extensions import db
-from app.metrics.flow import card_age_days, service_level_expectation
+from app.metrics.flow import service_level_expectation
 from app.swarms.services import swarm_counts
 
 FILTER_KEYS = ("q", "owner", "type", "tag", "priority", "lane", "blocked")

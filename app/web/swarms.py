@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db, htmx
-from app.swarms import live, services, sockets  # noqa: F401  (registers push hooks and events)
+from app.swarms import services
 from app.swarms.services import get_invitation, get_swarm
 from app.swarms.view import invitation_count, message_html, room_context
 from app.web import go_to

@@ -4,8 +4,8 @@ from flask import current_app, jsonify, make_response, redirect, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.board_view import DONE_SHOWN_DAYS, DONE_SHOWN_PER_CELL
 from app.boards.models import CLASSES_OF_SERVICE, COLUMN_KINDS, SORT_POLICIES, VALUE_ACTIVITIES
-from app.boards.view import DONE_SHOWN_DAYS, DONE_SHOWN_PER_CELL
 from app.cards.models import CARD_TYPES, LEVELS
 from app.errors import DomainError
 from app.extensions import db, htmx
@@ -148,3 +148,25 @@ def register_template_helpers(app) -> None:
         SWARM_TYPES=SWARM_TYPES,
         SWARM_TYPE_LABELS=SWARM_TYPE_LABELS,
     )
+
+
+def register_blueprints(app) -> None:
+    """The HTML pages and forms, one module per area, each thin over its services."""
+    from app.web import (
+        accounts,
+        boards,
+        cards,
+        history,
+        live,
+        metrics,
+        standups,
+        swarm_cards,  # noqa: F401  (its routes are on the swarming blueprint)
+        swarming,
+        swarms,
+        wall,
+        wall_links,
+    )
+
+    for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
+                 wall_links, live):
+        app.register_blueprint(area.bp)

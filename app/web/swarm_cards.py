@@ -11,21 +11,21 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.boards.access import board_role
-from app.boards.routes import render_board
 from app.cards.models import Card
-from app.cards.routes import detail_context, render_detail
 from app.cards.services import get_card
 from app.errors import DomainError, Invalid
 from app.extensions import db, htmx
 from app.swarms import andon
 from app.swarms.banner import andon_banner
-from app.swarms.board_routes import bp, swarm_link
 from app.swarms.experts import suggest_experts, suggestions_for
 from app.swarms.knowledge import similar_swarms, similar_to
 from app.swarms.models import SWARM_TYPES
 from app.swarms.services import invite, open_swarm_of, start_swarm
 from app.validation import word_list
 from app.web import go_to
+from app.web.boards import render_board
+from app.web.cards import detail_context, render_detail
+from app.web.swarming import bp, swarm_link
 
 
 @bp.app_template_global("andon_banner")

@@ -241,7 +241,3 @@ def andon_webhook(key: str):
 
 
 csrf.exempt(andon_webhook)
-
-
-# Swarming from a card (start form, suggestions, andon) registers on this blueprint too.
-from app.swarms import card_routes  # noqa: E402, F401

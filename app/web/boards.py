@@ -6,10 +6,10 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from app.board_view import CardFilter, board_view
 from app.boards import services
 from app.boards.access import get_board, require_role
 from app.boards.stream_templates import TEMPLATES
-from app.boards.view import CardFilter, board_view
 from app.cards.services import archived_cards, assignable_people, create_card
 from app.errors import Invalid
 from app.extensions import db, htmx

@@ -18,11 +18,11 @@ from app.accounts.services import (
     user_by_username,
 )
 from app.boards.access import boards_for
+from app.cards.age import card_age_days
 from app.cards.models import Card
 from app.cards.wip import board_counts
 from app.clock import utcnow
 from app.extensions import db, htmx
-from app.metrics.flow import card_age_days
 from app.swarms.experts import interests_of, loads, remove_skill, set_available, set_interest
 from app.swarms.models import Availability
 from app.swarms.services import pending_invitations

@@ -5,13 +5,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.boards.access import require_role
-from app.boards.routes import render_board
 from app.boards.services import active_columns, board_lanes, find_column, find_lane
 from app.cards import services
 from app.cards.moves import move_card
 from app.errors import DomainError, Invalid, StaleVersion, SwarmStillOpen, WipLimitReached
 from app.events.services import card_history
 from app.extensions import db, htmx
+from app.web.boards import render_board
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
 

@@ -5,7 +5,6 @@ from flask import Blueprint, make_response, render_template, request
 
 from app.errors import NotFound
 from app.extensions import htmx
-from app.realtime.routes import catch_up_answer
 from app.standups.view import standup_bar
 from app.wall.services import (
     shows_everything,
@@ -15,6 +14,7 @@ from app.wall.services import (
     wall_strip,
     wall_view,
 )
+from app.web.live import catch_up_answer
 
 bp = Blueprint("wall", __name__, url_prefix="/wall")
 

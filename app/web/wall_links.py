@@ -5,8 +5,8 @@ from flask import Blueprint, request
 from flask_login import current_user, login_required
 
 from app.boards.access import get_board
-from app.boards.routes import settings_done
 from app.wall import services
+from app.web.boards import settings_done
 
 bp = Blueprint("wall_links", __name__, url_prefix="/boards")
 
