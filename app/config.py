@@ -28,7 +28,7 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Processes sharing one Redis talk on this channel; separate deployments pick their own.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
-        # threading suits `make run` and the tests; `make serve` runs gevent (see README).
+        # threading suits `make run` and the tests; `make serve` runs gevent (see docs/serving.md).
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -21,7 +21,8 @@ NAMING_CONVENTION = {
 
 
 class Api(flask_smorest.Api):
-    """Leaves error responses to app/web.py, which answers JSON under /api/ and HTML elsewhere."""
+    """Leaves error responses to app/web/__init__.py, which answers JSON under /api/ and HTML
+    elsewhere."""
 
     def _register_error_handlers(self):
         pass

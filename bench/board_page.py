@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.services import create_user
+from app.board_view import board_view
 from app.boards.access import get_board
 from app.boards.services import (
     active_columns,
@@ -19,7 +20,6 @@ from app.boards.services import (
     update_column,
     update_lane,
 )
-from app.boards.view import board_view
 from app.cards.services import block_card, create_card
 from app.clock import utcnow
 from app.extensions import db

@@ -21,7 +21,7 @@ def init_api(app) -> None:
     from app.api import boards, cards, metrics
     from app.api.schemas import ErrorSchema
 
-    # Document the error body app/web.py really sends, not flask-smorest's default one.
+    # Document the error body app/web/__init__.py really sends, not flask-smorest's default one.
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}, {"sessionCookie": []}]})
     for name, scheme in SECURITY_SCHEMES.items():

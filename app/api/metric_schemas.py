@@ -1,4 +1,4 @@
-"""Shapes of the metrics and forecast answers (README, "Metrics API"): the documented contract.
+"""Shapes of the metrics and forecast answers (docs/api.md, "Metrics API"): the documented contract.
 
 Durations are in days as decimals; dates are ISO dates on the board's clock.
 """

@@ -371,5 +371,5 @@ class EventsPageSchema(Schema):
 
 
 def refusal(blp, status: int, description: str):
-    """Document an error answer of a view, with the body app/web.py sends."""
+    """Document an error answer of a view, with the body app/web/__init__.py sends."""
     return blp.alt_response(status, schema=ErrorSchema, description=description)

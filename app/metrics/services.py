@@ -1,6 +1,6 @@
 """Flow metrics of a board over a window, computed from its event log (domain.md, "Flow metrics").
 
-`board_metrics` returns the documented JSON contract (README, "Metrics API"); the metrics page,
+`board_metrics` returns the documented JSON contract (docs/api.md, "Metrics API"); the metrics page,
 its CSV downloads and `GET /api/v1/boards/<KEY>/metrics` all show these same numbers.
 """
 

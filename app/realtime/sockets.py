@@ -176,4 +176,4 @@ def on_disconnect(*_reason):
 
 @socketio.on("*")
 def on_unknown(event, *_args):
-    return refuse(f"Unknown event {event!r}; see the README for the event contract.")
+    return refuse(f"Unknown event {event!r}; see docs/events.md for the event contract.")
