@@ -144,3 +144,19 @@ def test_muted_writes_hold_the_rules_but_are_not_announced(desk):
 
     assert [told["event"].type for _b, told in during] == ["card.blocked"]
     assert after == []
+
+
+def test_a_subscriber_failing_after_the_commit_leaves_the_change_and_the_others_told(desk, caplog):
+    board, card, ann = desk
+    card_id = card.id
+
+    def broken(session, *, batch):
+        raise RuntimeError("the chat server is down")
+
+    with listening(hooks.committed, broken), listening(hooks.committed) as others:
+        move_card(card, ann, column=make.column(board, "Doing"))
+        db.session.commit()
+
+    assert stored_column(card_id) == "Doing"
+    assert len(others) == 1
+    assert "A subscriber failed after a commit" in caplog.text

@@ -17,12 +17,14 @@ In the transaction
 
 After the commit
 - `committed` (sender: the session; `batch`): once the events are stored for good. Never sent
-  for a transaction that rolled back: its batch, and all kept with it, is dropped.
+  for a transaction that rolled back: its batch, and all kept with it, is dropped. A subscriber
+  that fails here is logged and the others are still told: the change itself is stored.
 
 Writes nobody watches (seeding a demo's history) run `muted`: subscribers in the transaction
 still hold the rules, but the events are not announced at commit.
 """
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -77,8 +79,13 @@ def _tell_committing(session: Session) -> None:
 @sa_event.listens_for(Session, "after_commit")
 def _tell_committed(session: Session) -> None:
     batch = session.info.pop(BATCH, None)
-    if batch is not None and batch.events:
-        committed.send(session, batch=batch)
+    if batch is None or not batch.events:
+        return
+    for receiver in committed.receivers_for(session):
+        try:
+            receiver(session, batch=batch)
+        except Exception:  # the change is stored: one failing subscriber must not undo the rest
+            logging.getLogger(__name__).exception("A subscriber failed after a commit")
 
 
 @sa_event.listens_for(Session, "after_rollback")
