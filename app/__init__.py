@@ -27,6 +27,7 @@ def subscribe_to_events() -> None:
     from app.cards import occupancy  # noqa: F401  (columns and lanes keep their cards)
     from app.realtime import publish  # noqa: F401  (board pushes)
     from app.swarms import live, services  # noqa: F401  (swarm rooms; swarms end with their card)
+    from app.webhooks import delivery  # noqa: F401  (wakes the webhook deliverer)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.cli import register_cli
     from app.realtime import init_realtime
     from app.web import register_blueprints, register_error_handlers, register_template_helpers
+    from app.webhooks.delivery import init_delivery
 
     subscribe_to_events()
     auth.init_login(login)
@@ -61,4 +63,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    init_delivery(app)
     return app

@@ -180,3 +180,33 @@ def register_cli(app) -> None:
             _fail(f"Cannot write {output}: {error.strerror}.")
         cards = sum(1 for _row in csv.reader(io.StringIO(text))) - 1
         click.echo(f"Wrote the history of {cards} card(s) of {board.key} to {output}.")
+
+    @app.cli.command("deliver")
+    @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+    @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
+                  help="Seconds between looks at the event log for other processes' changes.")
+    def deliver_command(once, poll):
+        """Deliver outgoing webhooks from the event log, as a process of its own (run the app
+        with WEBHOOKS_DELIVER_IN_PROCESS=0 then). Several may run at once; each webhook is
+        delivered by one at a time. SIGTERM or Ctrl+C stops it between deliveries."""
+        import signal
+
+        from flask import current_app
+
+        from app.webhooks.delivery import Deliverer, deliver_due
+
+        deliverer = Deliverer(current_app._get_current_object(), poll)
+        if once:
+            sent = deliver_due(deliverer.name)
+            db.session.remove()
+            click.echo(f"Delivered {sent} event(s).")
+            return
+
+        def stop(_signum, _frame):
+            deliverer.stop.set()
+            deliverer.wake.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        click.echo(f"Delivering webhooks as {deliverer.name}; Ctrl+C stops.")
+        deliverer.run()

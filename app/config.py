@@ -16,6 +16,11 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def from_environment(instance_path: Path) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'swarmboard.db'}"
     if database_url.startswith("postgres://"):  # Heroku-style URLs name an old dialect
@@ -40,4 +45,9 @@ def from_environment(instance_path: Path) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Outgoing webhooks (docs/webhooks.md): the server process delivers them itself unless
+        # WEBHOOKS_DELIVER_IN_PROCESS=0, when `flask --app wsgi deliver` runs as its own process.
+        "WEBHOOKS_DELIVER_IN_PROCESS": _flag("WEBHOOKS_DELIVER_IN_PROCESS", True),
+        "WEBHOOKS_ALLOW_PRIVATE": _flag("WEBHOOKS_ALLOW_PRIVATE", False),  # internal addresses
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT") or 5),  # seconds an answer
     }

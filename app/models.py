@@ -16,6 +16,7 @@ from app.swarms.models import (
     UserInterest,
 )
 from app.wall.models import WallLink
+from app.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "AndonHook",
@@ -46,4 +47,6 @@ __all__ = [
     "UserInterest",
     "UserSkill",
     "WallLink",
+    "Webhook",
+    "WebhookDelivery",
 ]

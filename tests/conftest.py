@@ -28,9 +28,11 @@ def skip_or_fail(reason: str):
 
 
 def make_app(database_url: str, **extra):
-    return create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test", **extra}
-    )
+    return create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
+        "WEBHOOKS_DELIVER_IN_PROCESS": False,  # tests that deliver start a deliverer themselves
+        **extra,
+    })
 
 
 class CsrfClient(FlaskClient):

@@ -165,8 +165,9 @@ def register_blueprints(app) -> None:
         swarms,
         wall,
         wall_links,
+        webhooks,
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, live):
+                 wall_links, webhooks, live):
         app.register_blueprint(area.bp)

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qs, urlparse
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -19,6 +19,7 @@ from app.swarms.banner import andon_banner
 from app.swarms.dispatch import dispatch_status
 from app.wall.services import rotation_candidates, wall_links_of
 from app.web import go_to
+from app.webhooks.services import EVENT_GROUPS, webhooks_of
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
 
@@ -98,9 +99,10 @@ def quick_add(key: str):
 
 
 def render_settings(board, message: str | None = None, new_hook: tuple | None = None,
-                    new_wall: tuple | None = None):
+                    new_wall: tuple | None = None, new_webhook=None, level: str = "success"):
     """The settings page (or its HTMX fragment); `new_hook` / `new_wall` is (hook or link,
-    token) right after one is made: the only time its token is shown."""
+    token), `new_webhook` the webhook, right after one is made: the only time its token or
+    secret is shown."""
     context = dict(
         board=board,
         columns=services.active_columns(board),
@@ -114,20 +116,25 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
         wall_links=wall_links_of(board),
         rotation_boards=rotation_candidates(board, current_user),
         new_wall=new_wall,
+        webhooks=webhooks_of(board),
+        event_groups=EVENT_GROUPS,
+        new_webhook=new_webhook,
     )
     if htmx:
         html = render_template("boards/_settings.html", **context)
         if message:
-            html += render_template("_flash_oob.html", message=message, level="success")
+            html += render_template("_flash_oob.html", message=message, level=level)
         return html
     return render_template("boards/settings.html", **context)
 
 
 def settings_done(board, message: str, new_hook: tuple | None = None,
-                  new_wall: tuple | None = None):
+                  new_wall: tuple | None = None, new_webhook=None, level: str = "success"):
     db.session.commit()
-    if htmx or new_hook or new_wall:  # a new token cannot wait for a redirect: shown once, now
-        return render_settings(board, message, new_hook, new_wall)
+    if htmx or new_hook or new_wall or new_webhook:  # a new secret is shown once, now
+        return render_settings(board, message, new_hook, new_wall, new_webhook, level)
+    if level != "success":
+        flash(message, level)
     return redirect(url_for("boards.settings", key=board.key))
 
 
