@@ -50,4 +50,6 @@ def from_environment(instance_path: Path) -> dict:
         "WEBHOOKS_DELIVER_IN_PROCESS": _flag("WEBHOOKS_DELIVER_IN_PROCESS", True),
         "WEBHOOKS_ALLOW_PRIVATE": _flag("WEBHOOKS_ALLOW_PRIVATE", False),  # internal addresses
         "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT") or 5),  # seconds an answer
+        # Where people open Swarmboard: the links in chat messages point there.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000",
     }

@@ -300,3 +300,47 @@ def test_two_deliverers_at_once_send_each_event_once(desk, receiver):
     for worker in workers:
         worker.join(30)
     assert receiver.seqs() == list(range(board.last_seq - 7, board.last_seq + 1))
+
+
+def test_chat_targets_get_a_message_their_incoming_webhooks_accept_with_links_back(desk):
+    board, ann = desk
+    current_app.config["PUBLIC_URL"] = "https://swarmboard.example.com"
+    with Receiver() as slack, Receiver() as mattermost, Receiver() as teams:
+        for fmt, receiver in (("slack", slack), ("mattermost", mattermost), ("teams", teams)):
+            create_webhook(board, ann, name=fmt, url=receiver.url, format=fmt,
+                           types=["card.moved", "swarm.started"])
+        db.session.commit()
+        card = make.card(board, ann, "VPN drops every hour")
+        move_card(card, ann, column=make.column(board, "Doing"))
+        swarm = swarms.start_swarm(card, ann, type="backlog", help_needed="Find the cause",
+                                   tried="Restarted the concentrator", skills="vpn")
+        db.session.commit()
+        deliver_due(DELIVERER)
+
+        card_url = f"https://swarmboard.example.com/cards/{card.key}"
+        room_url = f"https://swarmboard.example.com/swarms/{swarm.id}"
+        moved, started = (r.json for r in slack.received)
+        assert moved["text"].startswith(f"ann moved {card.key} “VPN drops every hour” from To "
+                                        "do to Doing")
+        assert f"<{card_url}|Open {card.key}>" in moved["text"]
+        assert moved["blocks"][0]["text"]["type"] == "mrkdwn"
+        assert f"<{room_url}|Open the swarm room>" in started["text"]
+
+        moved, started = (r.json for r in mattermost.received)
+        assert f"[Open {card.key}]({card_url})" in moved["text"]
+        assert started["attachments"][0]["color"] == "#c62828"
+        assert "started a backlog swarm" in started["attachments"][0]["fallback"]
+
+        moved, started = (r.json for r in teams.received)
+        assert (moved["@type"], moved["@context"]) == ("MessageCard",
+                                                       "https://schema.org/extensions")
+        assert moved["potentialAction"] == [{"@type": "OpenUri", "name": f"Open {card.key}",
+                                             "targets": [{"os": "default", "uri": card_url}]}]
+        assert [a["targets"][0]["uri"] for a in started["potentialAction"]] == [card_url,
+                                                                               room_url]
+
+
+def test_an_unknown_chat_format_is_refused(desk, receiver):
+    board, ann = desk
+    with pytest.raises(Invalid, match="Format must be one of"):
+        create_webhook(board, ann, name="Chat", url=receiver.url, format="irc")

@@ -19,6 +19,7 @@ from app.swarms.banner import andon_banner
 from app.swarms.dispatch import dispatch_status
 from app.wall.services import rotation_candidates, wall_links_of
 from app.web import go_to
+from app.webhooks.chat import FORMATS
 from app.webhooks.services import EVENT_GROUPS, webhooks_of
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
@@ -118,6 +119,7 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
         new_wall=new_wall,
         webhooks=webhooks_of(board),
         event_groups=EVENT_GROUPS,
+        webhook_formats=FORMATS,
         new_webhook=new_webhook,
     )
     if htmx:

@@ -18,7 +18,8 @@ def create(key: str):
     board = get_board(key, current_user, "owner")
     webhook = services.create_webhook(board, current_user, name=request.form.get("name"),
                                       url=request.form.get("url"),
-                                      types=request.form.getlist("types"))
+                                      types=request.form.getlist("types"),
+                                      format=request.form.get("format") or "json")
     return settings_done(board, f"Webhook {webhook.name!r} added; it gets the events from now on.",
                          new_webhook=webhook)
 
@@ -29,7 +30,8 @@ def update(key: str, webhook_id: int):
     board = get_board(key, current_user, "owner")
     webhook = services.update_webhook(board, current_user, webhook_id,
                                       name=request.form.get("name"), url=request.form.get("url"),
-                                      types=request.form.getlist("types"))
+                                      types=request.form.getlist("types"),
+                                      format=request.form.get("format"))
     return settings_done(board, f"Webhook {webhook.name!r} saved.")
 
 

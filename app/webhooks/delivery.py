@@ -37,10 +37,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.boards.models import Board
 from app.cards.contract import events_as_dicts
+from app.cards.models import Card
 from app.clock import utcnow
 from app.events import hooks
 from app.events.services import events_since
 from app.extensions import db
+from app.webhooks.chat import chat_message
 from app.webhooks.models import Webhook, WebhookDelivery
 from app.webhooks.services import refused_address, wants
 
@@ -64,10 +66,17 @@ class Target:
     url: str
     secret: str
     event_types: list
+    format: str
 
     @classmethod
     def of(cls, webhook: Webhook) -> "Target":
-        return cls(webhook.id, webhook.url, webhook.secret, list(webhook.event_types or []))
+        return cls(webhook.id, webhook.url, webhook.secret, list(webhook.event_types or []),
+                   webhook.format)
+
+
+def body_for(target: Target, event: dict, title: str | None = None) -> dict:
+    """What the receiver gets: the event itself, or a chat's message about it."""
+    return event if target.format == "json" else chat_message(target.format, event, title)
 
 
 @dataclass
@@ -132,8 +141,9 @@ def send_test(webhook: Webhook) -> WebhookDelivery:
     board = webhook.board
     payload = {"board": board.key, "seq": None, "type": "ping", "at": utcnow().isoformat() + "Z",
                "actor": None, "card": None, "data": {"webhook": webhook.name}}
-    answer = post(Target.of(webhook), "ping", f"{webhook.id}-test-{uuid.uuid4().hex[:8]}",
-                  payload)
+    target = Target.of(webhook)
+    answer = post(target, "ping", f"{webhook.id}-test-{uuid.uuid4().hex[:8]}",
+                  body_for(target, payload))
     line = WebhookDelivery(webhook_id=webhook.id, seq=None, event_type="ping", attempt=1,
                            status=answer.status, ms=answer.ms, error=answer.error)
     db.session.add(line)
@@ -172,7 +182,9 @@ def deliver_webhook(webhook_id: int, owner: str, now: datetime) -> int:
             if not events:
                 return sent
             target = Target.of(webhook)
-            pending = [(event.seq, event.type, payload) for event, payload
+            titles = _titles(events) if target.format != "json" else {}
+            pending = [(event.seq, event.type, body_for(target, payload, titles.get(event.card_id)))
+                       for event, payload
                        in zip(events, events_as_dicts(webhook.board, events), strict=True)]
             db.session.commit()
             for seq, kind, payload in pending:
@@ -186,6 +198,14 @@ def deliver_webhook(webhook_id: int, owner: str, now: datetime) -> int:
             now = max(now, utcnow())
     finally:
         _release(webhook_id, owner)
+
+
+def _titles(events) -> dict[int, str]:
+    """Card titles for a chat's sentences (one query)."""
+    ids = {event.card_id for event in events if event.card_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Card.id, Card.title).where(Card.id.in_(ids))).all())
 
 
 def _claim(webhook_id: int, owner: str, now: datetime) -> bool:

@@ -23,6 +23,8 @@ class Webhook(db.Model):
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     url: Mapped[str] = mapped_column(String(2000))
+    # json: the event contract, signed; slack, mattermost, teams: a chat message (chat.py)
+    format: Mapped[str] = mapped_column(String(12), default="json", server_default="json")
     event_types: Mapped[list] = mapped_column(JSON, default=list)  # empty: every event
     secret: Mapped[str] = mapped_column(String(64))
     cursor: Mapped[int] = mapped_column(default=0)

@@ -16,7 +16,8 @@ from app.boards.access import require_role
 from app.boards.models import Board
 from app.errors import Invalid, NotFound
 from app.extensions import db
-from app.validation import clean_text
+from app.validation import choice, clean_text
+from app.webhooks.chat import FORMATS
 from app.webhooks.models import Webhook
 
 MAX_WEBHOOKS = 20  # a board's
@@ -96,16 +97,19 @@ def webhook_url(value) -> str:
     return url
 
 
-def create_webhook(board: Board, actor: User, *, name, url, types=None) -> Webhook:
-    """Add a webhook (owners). It gets the events recorded from now on; its secret, which signs
-    every delivery, is the webhook's `secret`, shown to the owner once."""
+def create_webhook(board: Board, actor: User, *, name, url, types=None,
+                   format: str = "json") -> Webhook:
+    """Add a webhook (owners). It gets the events recorded from now on, as the event contract's
+    JSON signed with its `secret` (shown to the owner once), or as a chat's message (`format`:
+    slack, mattermost, teams)."""
     require_role(board, actor, "owner")
     name = clean_text(name, "Name", 80)
     url = webhook_url(url)
     types = event_types(types)
+    format = choice(format or "json", FORMATS, "Format")
     if len(webhooks_of(board)) >= MAX_WEBHOOKS:
         raise Invalid(f"A board has at most {MAX_WEBHOOKS} webhooks.")
-    webhook = Webhook(board_id=board.id, name=name, url=url, event_types=types,
+    webhook = Webhook(board_id=board.id, name=name, url=url, format=format, event_types=types,
                       secret="whsec_" + secrets.token_hex(24), cursor=board.last_seq,
                       created_by_id=actor.id)
     db.session.add(webhook)
@@ -114,7 +118,7 @@ def create_webhook(board: Board, actor: User, *, name, url, types=None) -> Webho
 
 
 def update_webhook(board: Board, actor: User, webhook_id, *, name=None, url=None,
-                   types=None) -> Webhook:
+                   types=None, format: str | None = None) -> Webhook:
     require_role(board, actor, "owner")
     webhook = webhook_of(board, webhook_id)
     if name is not None:
@@ -123,6 +127,8 @@ def update_webhook(board: Board, actor: User, webhook_id, *, name=None, url=None
         webhook.url = webhook_url(url)
     if types is not None:
         webhook.event_types = event_types(types)
+    if format is not None:
+        webhook.format = choice(format, FORMATS, "Format")
     db.session.flush()
     return webhook
 

@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('board_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('format', sa.String(length=12), server_default='json', nullable=False),
     sa.Column('event_types', sa.JSON(), nullable=False),
     sa.Column('secret', sa.String(length=64), nullable=False),
     sa.Column('cursor', sa.Integer(), nullable=False),
