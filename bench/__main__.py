@@ -13,13 +13,15 @@ from bench import (
     standup,
     swarm_room,
     wall_page,
+    webhooks,
 )
 
 
 def main() -> int:
     started = time.perf_counter()
     figures = []
-    for benchmark in (board_page, wall_page, moves, metrics, experts, live, standup, swarm_room):
+    for benchmark in (board_page, wall_page, moves, metrics, experts, live, standup, swarm_room,
+                      webhooks):
         print(f"running {benchmark.__name__} ...", file=sys.stderr, flush=True)
         figures.extend(benchmark.run())
     print_table(figures)
