@@ -32,13 +32,14 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.boards.models import Board
 from app.cards.contract import events_as_dicts
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import rows
 from app.events import hooks
 from app.events.services import events_since
 from app.extensions import db
@@ -52,7 +53,8 @@ LEASE = timedelta(seconds=60)
 BATCH = 100  # events read at a time
 BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1800)  # then hourly
 GIVE_UP_AFTER = timedelta(days=1)
-LOG_KEPT = 200  # delivery log lines kept per webhook
+LOG_KEPT = 200  # delivery log lines kept per webhook (about: pruned every PRUNE_EVERY events)
+PRUNE_EVERY = 50
 ANSWER_READ = 1024  # bytes of a receiver's answer read (and dropped)
 USER_AGENT = "Swarmboard-Webhook/1"
 
@@ -181,7 +183,7 @@ def deliver_webhook(webhook_id: int, owner: str, now: datetime) -> int:
             events = events_since(webhook.board, webhook.cursor, limit=BATCH)
             if not events:
                 return sent
-            target = Target.of(webhook)
+            target, tries_before = Target.of(webhook), webhook.failures
             titles = _titles(events) if target.format != "json" else {}
             pending = [(event.seq, event.type, body_for(target, payload, titles.get(event.card_id)))
                        for event, payload
@@ -192,8 +194,9 @@ def deliver_webhook(webhook_id: int, owner: str, now: datetime) -> int:
                     continue
                 answer = post(target, kind, f"{target.id}-{seq}", payload)
                 sent += 1
-                if not _settle(webhook_id, owner, seq, kind, answer, now):
+                if not _settle(webhook_id, owner, seq, kind, answer, now, tries_before):
                     return sent
+                tries_before = 0
             _move_cursor(webhook_id, owner, pending[-1][0])  # past the ones it does not want
             now = max(now, utcnow())
     finally:
@@ -234,37 +237,50 @@ def _move_cursor(webhook_id: int, owner: str, seq: int) -> None:
     db.session.commit()
 
 
+# A delivery taken is settled by two plain statements in a transaction of its own, the
+# commonest write here: few steps while it holds SQLite's write lock, which movers wait for.
+_TAKEN = update(Webhook.__table__).where(
+    Webhook.__table__.c.id == bindparam("webhook"),
+    Webhook.__table__.c.lease_owner == bindparam("owner"),
+).values(cursor=bindparam("seq"), failures=0, failing_since=None, next_attempt_at=None,
+         lease_until=bindparam("until"))
+_LOGGED = WebhookDelivery.__table__.insert()
+
+
 def _settle(webhook_id: int, owner: str, seq: int, kind: str, answer: Answer,
-            now: datetime) -> bool:
+            now: datetime, tries_before: int) -> bool:
     """Record how the delivery went; True when the webhook may go on to its next event."""
+    line = dict(webhook_id=webhook_id, seq=seq, event_type=kind, attempt=tries_before + 1,
+                at=utcnow(), status=answer.status, ms=answer.ms, error=answer.error)
+    if answer.ok:
+        taken = rows(db.session, _TAKEN, {"webhook": webhook_id, "owner": owner, "seq": seq,
+                                          "until": line["at"] + LEASE}).rowcount == 1
+        if taken:
+            rows(db.session, _LOGGED, line)
+            if seq % PRUNE_EVERY == 0:
+                _prune_log(webhook_id)
+        db.session.commit()
+        return taken  # not taken: deleted by an owner, or the lease lost: stop here
     webhook = db.session.get(Webhook, webhook_id)
     if webhook is None or webhook.lease_owner != owner:
         db.session.rollback()
         return False
     attempt = webhook.failures + 1
-    db.session.add(WebhookDelivery(webhook_id=webhook_id, seq=seq, event_type=kind,
-                                   attempt=attempt, at=utcnow(), status=answer.status,
-                                   ms=answer.ms, error=answer.error))
-    if answer.ok:
-        webhook.cursor = seq
-        webhook.failures, webhook.failing_since, webhook.next_attempt_at = 0, None, None
-        webhook.lease_until = utcnow() + LEASE
-    else:
-        webhook.failures = attempt
-        webhook.failing_since = webhook.failing_since or now
-        wait = BACKOFF_SECONDS[attempt - 1] if attempt <= len(BACKOFF_SECONDS) else 3600
-        webhook.next_attempt_at = now + timedelta(seconds=wait)
-        if now - webhook.failing_since >= GIVE_UP_AFTER:
-            webhook.paused_at = now
-            webhook.paused_reason = (f"Paused after failing for a day at event {seq} ({kind}): "
-                                     f"{answer.error}")
+    db.session.add(WebhookDelivery(**{**line, "attempt": attempt}))
+    webhook.failures = attempt
+    webhook.failing_since = webhook.failing_since or now
+    wait = BACKOFF_SECONDS[attempt - 1] if attempt <= len(BACKOFF_SECONDS) else 3600
+    webhook.next_attempt_at = now + timedelta(seconds=wait)
+    if now - webhook.failing_since >= GIVE_UP_AFTER:
+        webhook.paused_at = now
+        webhook.paused_reason = (f"Paused after failing for a day at event {seq} ({kind}): "
+                                 f"{answer.error}")
     _prune_log(webhook_id)
     try:
         db.session.commit()
     except StaleDataError:  # deleted by an owner meanwhile
         db.session.rollback()
-        return False
-    return answer.ok
+    return False
 
 
 def _prune_log(webhook_id: int) -> None:
