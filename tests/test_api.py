@@ -533,7 +533,7 @@ def test_events_since_a_sequence_number_with_card_keys(client, team):
     assert everything["events"][0]["card"] is None
 
 
-@pytest.mark.parametrize("since", ["abc", "1.5", ""])
+@pytest.mark.parametrize("since", ["abc", "1.5", "", "-1", "2147483648", "9223372036854775808"])
 def test_a_malformed_since_is_422(client, team, since):
     auth = team.auth
     response = client.get(f"/api/v1/boards/SIM/events?since={since}", headers=auth["bob"])

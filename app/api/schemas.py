@@ -5,7 +5,7 @@ policies, levels, limits) is decided by the service layer, so those lists appear
 documentation (`enum` metadata), never as a second validator.
 """
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app.boards.models import (
     CLASSES_OF_SERVICE,
@@ -359,8 +359,13 @@ class BoardDetailSchema(BoardSchema):
     )
 
 
+MAX_SEQ = 2**31 - 1
+
+
 class EventsQuerySchema(Schema):
-    since = fields.Integer(load_default=0, **documented("Events after this sequence number."))
+    # Bounded by what the database stores (a 32-bit seq): a larger number would fail there.
+    since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_SEQ),
+                           **documented("Events after this sequence number."))
 
 
 class EventsPageSchema(Schema):
