@@ -12,9 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.accounts.models import User
 from app.accounts.services import create_user
-from app.boards.access import get_board
 from app.boards.models import BoardColumn
 from app.boards.services import active_columns, create_board, update_column
 from app.cards.models import Card
@@ -60,15 +58,13 @@ def move_samples(app, webhooks: int, receivers: list[Receiver]) -> list[float]:
                            url=receivers[number % len(receivers)].url)
         db.session.commit()
         deliverer = start_in_process(app) if webhooks else None
-        board = get_board(KEY, db.session.scalar(select(User).where(User.username == "owner")))
         column_ids = [column.id for column in active_columns(board)]
         card_ids = list(db.session.scalars(select(Card.id).where(Card.board_id == board.id)))
-        mover = db.session.scalar(select(User).where(User.username == "owner"))
 
         def one_move():
             card = db.session.get(Card, rng.choice(card_ids))
             target = rng.choice([i for i in column_ids if i != card.column_id])
-            move_card(card, mover, column=db.session.get(BoardColumn, target))
+            move_card(card, owner, column=db.session.get(BoardColumn, target))
             db.session.commit()
 
         one_move()  # warm-up

@@ -44,7 +44,7 @@ from app.events import hooks
 from app.events.services import events_since
 from app.extensions import db
 from app.webhooks.chat import chat_message
-from app.webhooks.models import Webhook, WebhookDelivery
+from app.webhooks.models import Webhook, WebhookDelivery, taken
 from app.webhooks.services import refused_address, wants
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        return taken(self.status)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -132,7 +132,7 @@ def post(webhook: Target, kind: str, delivery_id: str, payload: dict) -> Answer:
         reason = getattr(failed, "reason", None) or failed
         status, error = None, str(reason) or type(reason).__name__
     ms = (time.perf_counter() - started) * 1000
-    if status is not None and not 200 <= status < 300 and error is None:
+    if status is not None and not taken(status) and error is None:
         error = f"HTTP {status}"
     return Answer(status, round(ms, 1), error[:500] if error else None)
 
@@ -197,7 +197,9 @@ def deliver_webhook(webhook_id: int, owner: str, now: datetime) -> int:
                 if not _settle(webhook_id, owner, seq, kind, answer, now, tries_before):
                     return sent
                 tries_before = 0
-            _move_cursor(webhook_id, owner, pending[-1][0])  # past the ones it does not want
+            last_seq, last_kind, _payload = pending[-1]
+            if not wants(target, last_kind):  # the batch ends with ones it does not want
+                _move_cursor(webhook_id, owner, last_seq)
             now = max(now, utcnow())
     finally:
         _release(webhook_id, owner)

@@ -9,6 +9,11 @@ from app.clock import utcnow
 from app.extensions import db
 
 
+def taken(status: int | None) -> bool:
+    """Whether a receiver's answer took the delivery: any 2xx."""
+    return status is not None and 200 <= status < 300
+
+
 class Webhook(db.Model):
     """A URL that receives a board's events, in order, each signed with the webhook's secret.
 
@@ -72,4 +77,4 @@ class WebhookDelivery(db.Model):
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        return taken(self.status)
