@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
 from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
+from app.alerts.models import Alert, AlertIntake
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
@@ -19,6 +20,8 @@ from app.wall.models import WallLink
 from app.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
+    "Alert",
+    "AlertIntake",
     "AndonHook",
     "AsyncUpdate",
     "Availability",

@@ -1,14 +1,24 @@
 """What every HTML page shares: error responses, flash fragments and template helpers."""
 
+import json
+
 from flask import current_app, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from app.board_view import DONE_SHOWN_DAYS, DONE_SHOWN_PER_CELL
-from app.boards.models import CLASSES_OF_SERVICE, COLUMN_KINDS, SORT_POLICIES, VALUE_ACTIVITIES
+from app.boards.models import (
+    CLASSES_OF_SERVICE,
+    COLUMN_KINDS,
+    SORT_POLICIES,
+    VALUE_ACTIVITIES,
+    Board,
+)
 from app.cards.models import CARD_TYPES, LEVELS
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.extensions import db, htmx
+from app.swarms.andon import hook_for
 from app.swarms.models import SWARM_TYPE_LABELS, SWARM_TYPES
 from app.text import render_markdown
 
@@ -28,6 +38,52 @@ def is_api_request() -> bool:
 
 def api_error(code: str, message: str, status: int, **details):
     return jsonify({"error": code, "message": message, **details}), status
+
+
+def hook_token() -> str | None:
+    """An incoming webhook's token: `Authorization: Bearer …` or the X-Swarmboard-Token header."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("X-Swarmboard-Token", "").strip() or None
+
+
+def hook_body(limit: int) -> bytes | None:
+    """An incoming webhook's body, read at most `limit` bytes; None when it is larger."""
+    if (request.content_length or 0) > limit:
+        return None
+    raw = request.stream.read(limit + 1)
+    return None if len(raw) > limit else raw
+
+
+def incoming_hook(key: str, limit: int, example: str, act):
+    """An incoming webhook call on board `key`: the body (at most `limit` bytes of JSON) and a
+    token of the board's incoming webhooks; `act(board, token, body)` does the change and says
+    what it did. Answers JSON, refusals included; a refused call changes nothing."""
+    raw = hook_body(limit)
+    if raw is None:
+        size = f"{limit // 1024 // 1024} MiB" if limit >= 1 << 20 else f"{limit // 1024} KiB"
+        return api_error("too_large", f"The body is larger than {size}.", 413)
+    token = hook_token()
+    if token is None:
+        return api_error("unauthorized", "Send the webhook token as 'Authorization: Bearer "
+                         "sbh_…' or in the X-Swarmboard-Token header.", 401)
+    try:
+        board = db.session.scalar(select(Board).where(Board.key == key.upper()))
+        if board is None:
+            raise NotFound(f"There is no board {key}.")
+        hook_for(board, token)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return api_error("bad_request", f"The body is not JSON; send {example}.", 400)
+        answer = act(board, token, body)
+        db.session.commit()
+    except DomainError as refused:
+        db.session.rollback()
+        return api_error(refused.code, refused.message, refused.status)
+    return {**answer, "seq": board.last_seq}, 201
 
 
 def go_to(target: str):
@@ -154,6 +210,7 @@ def register_blueprints(app) -> None:
     """The HTML pages and forms, one module per area, each thin over its services."""
     from app.web import (
         accounts,
+        alerts,
         boards,
         cards,
         history,
@@ -169,5 +226,5 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, live):
+                 wall_links, webhooks, alerts, live):
         app.register_blueprint(area.bp)

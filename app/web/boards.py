@@ -6,6 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from app.alerts.models import ANDON_POLICIES
+from app.alerts.services import intake_of, recent_alerts
 from app.board_view import CardFilter, board_view
 from app.boards import services
 from app.boards.access import get_board, require_role
@@ -121,6 +123,9 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
         event_groups=EVENT_GROUPS,
         webhook_formats=FORMATS,
         new_webhook=new_webhook,
+        alert_intake=intake_of(board),
+        alert_andon_policies=ANDON_POLICIES,
+        recent_alerts=recent_alerts(board),
     )
     if htmx:
         html = render_template("boards/_settings.html", **context)

@@ -1,6 +1,5 @@
 """A board's swarming views (dispatch, drop-in, knowledge search) and the andon webhook."""
 
-import json
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -11,9 +10,9 @@ from app.boards.models import Board
 from app.boards.services import commitment_point, find_column
 from app.cards.services import assignable_people, get_card
 from app.clock import utcnow
-from app.errors import DomainError, Invalid, NotFound
+from app.errors import Invalid, NotFound
 from app.extensions import csrf, db, htmx
-from app.swarms.andon import hook_for, pull_by_webhook
+from app.swarms.andon import pull_by_webhook
 from app.swarms.dispatch import (
     dispatch_status,
     incoming_queue,
@@ -26,7 +25,7 @@ from app.swarms.experts import _team_mates, available_now, loads
 from app.swarms.knowledge import search_swarms
 from app.swarms.models import Swarm
 from app.swarms.services import get_swarm, join_swarm
-from app.web import api_error, go_to
+from app.web import go_to, incoming_hook
 
 bp = Blueprint("swarming", __name__)
 
@@ -192,52 +191,16 @@ def search():
 # --- the andon webhook -----------------------------------------------------------------------
 
 
-def _hook_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.headers.get("X-Swarmboard-Token", "").strip() or None
-
-
-def _hook_body():
-    """The JSON body, read at most 16 KiB; None when it is too large."""
-    if (request.content_length or 0) > HOOK_BODY_MAX:
-        return None
-    raw = request.stream.read(HOOK_BODY_MAX + 1)
-    if len(raw) > HOOK_BODY_MAX:
-        return None
-    return raw
-
-
 @bp.post("/hooks/andon/<key>")
 def andon_webhook(key: str):
     """Pipelines and monitoring pull the andon cord: a board's webhook token, and a JSON body
     naming a card (or a new card's title) and a reason. Answers JSON, refusals included."""
-    raw = _hook_body()
-    if raw is None:
-        return api_error("too_large", f"The body is larger than {HOOK_BODY_MAX // 1024} KiB.",
-                         413)
-    token = _hook_token()
-    if token is None:
-        return api_error("unauthorized", "Send the webhook token as 'Authorization: Bearer "
-                         "sbh_…' or in the X-Swarmboard-Token header.", 401)
-    try:
-        board = db.session.scalar(select(Board).where(Board.key == key.upper()))
-        if board is None:
-            raise NotFound(f"There is no board {key}.")
-        hook_for(board, token)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return api_error("bad_request", 'The body is not JSON; send an object like '
-                             '{"card": "SUP-12", "reason": "..."}.', 400)
+
+    def pull(board, token, body):
         swarm = pull_by_webhook(board, token, body)
-        db.session.commit()
-    except DomainError as refused:
-        db.session.rollback()
-        return api_error(refused.code, refused.message, refused.status)
-    return {"card": swarm.card.key, "swarm": swarm.id, "seq": board.last_seq}, 201
+        return {"card": swarm.card.key, "swarm": swarm.id}
+
+    return incoming_hook(key, HOOK_BODY_MAX, '{"card": "SUP-12", "reason": "..."}', pull)
 
 
 csrf.exempt(andon_webhook)

@@ -12,7 +12,7 @@ FORMATS = {
 }
 ALERT_COLOUR = "#c62828"  # andon, blocks, WIP overrides
 CALM_COLOUR = "#1d6fd1"
-ALERTS = ("card.andon_pulled", "card.blocked", "wip.overridden", "swarm.started")
+ALERTS = ("alert.fired", "card.andon_pulled", "card.blocked", "wip.overridden", "swarm.started")
 
 
 def link(path: str) -> str:
@@ -36,6 +36,9 @@ def sentence(event: dict, title: str | None) -> str:
         "card.commented": f"{who} commented on {named}",
         "card.andon_pulled": f"Andon pulled on {named} by {who}: {data.get('reason')}",
         "card.andon_cleared": f"{who} cleared the andon on {named}",
+        "alert.fired": f"Alert {data.get('alert')} ({data.get('severity') or 'no severity'}) "
+                       f"{'fired again' if data.get('refired') else 'fired'} on {named}",
+        "alert.resolved": f"Alert {data.get('alert')} resolved on {named}",
         "swarm.started": f"{who} started a {str(data.get('swarm_type', '')).replace('_', ' ')} "
                          f"swarm on {named}: {data.get('help_needed')}",
         "swarm.invited": f"{who} invited {data.get('user')} to the swarm on {named}",

@@ -28,6 +28,7 @@ EVENT_GROUPS = {
     "swarm": "Swarms: started, invitations, messages, decisions, resolved…",
     "standup": "Stand-ups: started, focus, notes, ended",
     "wip": "WIP limit overrides",
+    "alert": "Alerts received from monitoring: fired, resolved",
     "board": "The board's own settings",
     "column": "Columns added, changed, reordered, removed",
     "lane": "Lanes added, changed, reordered, removed",
