@@ -125,7 +125,7 @@ def _fire(known: Alert, actor, intake, alert: ReceivedAlert, via, at, *, refired
                  severity=alert.severity, summary=alert.summary, refired=refired,
                  andon=pull and card.andon_at is None)
     if pull and card.andon_at is None:
-        pull_andon(card, actor, _title(alert), via=via, at=at)
+        pull_andon(card, actor, _andon_reason(alert), via=via, at=at)
         known.pulled_andon = True
 
 
@@ -200,6 +200,12 @@ def _title(alert: ReceivedAlert) -> str:
     return " ".join(title.split())[:TITLE_MAX] or "Alert"
 
 
+def _andon_reason(alert: ReceivedAlert) -> str:
+    said = alert.description or alert.summary or alert.name
+    reason = f"{alert.severity.capitalize() or 'An'} alert from {alert.source.capitalize()}: {said}"
+    return " ".join(reason.split())[:300]
+
+
 def _description(alert: ReceivedAlert) -> str:
     """The card's description: what the alert says, its labels, and links back to the source.
     It starts with DESCRIPTION_MARK while it is the alert's text (a repeat may rewrite it)."""
@@ -210,7 +216,7 @@ def _description(alert: ReceivedAlert) -> str:
     lines += ["", "Labels:"] + [f"- {name}: `{_code(value)}`"
                                 for name, value in sorted(alert.labels.items())]
     if alert.links:
-        lines += [""] + [f"[{label}]({url})" for label, url in alert.links]
+        lines += ["", " · ".join(f"[{label}]({url})" for label, url in alert.links)]
     return "\n".join(lines)[:20_000]
 
 
