@@ -25,6 +25,7 @@ def subscribe_to_events() -> None:
     """What reacts to changes subscribes to the event log as its module is imported
     (app/events/hooks.py); these are all of them."""
     from app.cards import occupancy  # noqa: F401  (columns and lanes keep their cards)
+    from app.notifications import tell  # noqa: F401  (inboxes and their bells)
     from app.realtime import publish  # noqa: F401  (board pushes)
     from app.swarms import live, services  # noqa: F401  (swarm rooms; swarms end with their card)
     from app.webhooks import delivery  # noqa: F401  (wakes the webhook deliverer)

@@ -5,6 +5,7 @@ from app.alerts.models import Alert, AlertIntake
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
+from app.notifications.models import Notification, Watch
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
 from app.swarms.models import (
     AndonHook,
@@ -35,6 +36,7 @@ __all__ = [
     "Comment",
     "Event",
     "Lane",
+    "Notification",
     "Standup",
     "StandupAttendee",
     "StandupItem",
@@ -50,6 +52,7 @@ __all__ = [
     "UserInterest",
     "UserSkill",
     "WallLink",
+    "Watch",
     "Webhook",
     "WebhookDelivery",
 ]
