@@ -116,3 +116,117 @@ def test_an_invitation_is_one_notification_with_the_invitation_to_answer(simple)
         Notification.user_id == bob.id, Notification.kind == "invitation")).all()
     assert len(notes) == 1 and notes[0].invitation_id == invitation.id
     assert notes[0].text == "ann invited you to the swarm: Renew it today"
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+HX = {"HX-Request": "true"}
+
+
+def page(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def test_the_bell_counts_unread_and_the_inbox_lists_newest_first(simple, login):
+    board, ann, bob = simple
+    card = make.card(board, ann, "Disk full on db-1", owner="bob")
+    add_comment(card, ann, "@bob the volume is at 95%")
+    db.session.commit()
+    client = login("bob")
+    home = page(client.get("/"))
+    assert 'aria-label="Inbox, 2 unread"' in home
+    inbox_page = page(client.get("/inbox"))
+    mention = inbox_page.index("ann mentioned you in a comment: “@bob the volume is at 95%”")
+    created = inbox_page.index("ann created it in To do")
+    assert mention < created  # newest first
+    assert inbox_page.count('class="inbox-item kind-') == 2
+    assert inbox_page.count("inbox-item kind-mention unread") == 1
+    assert inbox_page.count("inbox-item kind-change unread") == 1
+
+
+def test_marking_read_one_by_one_or_all_at_once(simple, login):
+    board, ann, bob = simple
+    card = make.card(board, ann, "Disk full", owner="bob")
+    add_comment(card, ann, "@bob look")
+    db.session.commit()
+    client = login("bob")
+    first, second = inbox(bob)
+    answer = client.post(f"/inbox/{first.id}/read", data={"read": "1"}, headers=HX)
+    assert answer.status_code == 200
+    assert "Mark unread" in page(answer) and 'aria-label="Inbox, 1 unread"' in page(answer)
+    again = client.post(f"/inbox/{first.id}/read", data={"read": "0"}, headers=HX)
+    assert 'aria-label="Inbox, 2 unread"' in page(again)
+    assert client.post("/inbox/read", headers=HX).status_code == 204
+    assert unread_count(bob) == 0
+    assert "Nothing unread." in page(client.get("/inbox?unread=1"))
+
+
+def test_opening_a_notification_reads_it_and_goes_where_it_points(simple, login):
+    board, ann, bob = simple
+    card = make.card(board, ann, "Disk full", owner="bob")
+    [note] = inbox(bob)
+    client = login("bob")
+    response = client.get(f"/inbox/{note.id}/open")
+    assert response.status_code == 302 and response.location == f"/cards/{card.key}"
+    assert unread_count(bob) == 0
+
+
+def test_nobody_reads_or_marks_another_persons_notifications(simple, login):
+    board, ann, bob = simple
+    make.card(board, ann, "Disk full", owner="bob")
+    [note] = inbox(bob)
+    client = login("ann")
+    assert client.get(f"/inbox/{note.id}/open").status_code == 404
+    assert client.post(f"/inbox/{note.id}/read", headers=HX).status_code == 404
+    assert unread_count(bob) == 1
+
+
+def test_watching_from_the_card_page_and_the_board_menu(simple, login):
+    board, ann, bob = simple
+    card = make.card(board, ann, "VPN drops")
+    client = login("bob")
+    assert "👁 Watch" in page(client.get(f"/cards/{card.key}"))
+    answer = client.post(f"/cards/{card.key}/watch", data={"watch": "1"}, headers=HX)
+    assert 'aria-pressed="true"' in page(answer)
+    done = make.column(board, "Done")
+    menu = client.post("/boards/SIM/watch", data={"column": str(done.id), "watch": "1"},
+                       headers=HX)
+    assert "Watching 1 column" in page(menu)
+    update_card(card, ann, title="VPN drops hourly")
+    db.session.commit()
+    assert kinds(bob) == ["change"]
+    client.post(f"/cards/{card.key}/watch", data={"watch": "0"}, headers=HX)
+    update_card(card, ann, title="VPN drops every hour")
+    db.session.commit()
+    assert kinds(bob) == ["change"]  # no longer watching the card; To do is not watched
+    assert client.post("/boards/SIM/watch", data={"column": "Nowhere"},
+                       headers=HX).status_code == 404
+
+
+def test_mention_suggestions_list_board_members_by_the_start_of_a_name(simple, login):
+    board, ann, bob = simple
+    make.member(board, make.user("bobby", display_name="Roberta Smith"))
+    make.user("bobcat")  # not on the board
+    client = login("ann")
+    names = [p["username"] for p in client.get("/boards/SIM/people?q=bo").get_json()["people"]]
+    assert sorted(names) == ["bob", "bobby"]
+    by_name = client.get("/boards/SIM/people?q=rob").get_json()["people"]
+    assert by_name == [{"username": "bobby", "name": "Roberta Smith", "initials": "RS"}]
+    outsider = login("bobcat")
+    assert outsider.get("/boards/SIM/people?q=b").status_code == 404
+
+
+def test_answering_an_invitation_from_the_inbox_reads_its_notification(simple, login):
+    board, ann, bob = simple
+    card = make.card(board, ann, "Certificate expired")
+    swarm = swarms.start_swarm(card, ann, type="backlog", help_needed="Renew it today")
+    invitation = swarms.invite(swarm, ann, "bob")
+    db.session.commit()
+    client = login("bob")
+    listed = page(client.get("/inbox"))
+    assert f'hx-post="/swarms/invitations/{invitation.id}/accept"' in listed
+    client.post(f"/swarms/invitations/{invitation.id}/accept", headers=HX)
+    db.session.expire_all()
+    [note] = [n for n in inbox(bob) if n.kind == "invitation"]
+    assert note.read_at is not None
+    assert f"/swarms/invitations/{invitation.id}/accept" not in page(client.get("/inbox"))

@@ -14,6 +14,7 @@ from app.broadcast import emit_to_room
 from app.cards.models import Card, Comment
 from app.events import hooks
 from app.extensions import db
+from app.notifications.models import Notification
 from app.notifications.services import (
     PRESSING,
     able_to_see,
@@ -126,10 +127,15 @@ def _url(event, card: Card | None) -> str:
     return f"/boards/{event.board_id}"
 
 
+ANSWERS = ("swarm.invitation_accepted", "swarm.invitation_declined")
+
+
 @hooks.committing.connect
 def _write_notifications(session: Session, *, batch: hooks.Batch) -> None:
     told: set[int] = set()
     for board, event in batch.events:
+        if event.type in ANSWERS:  # answered, wherever from: its notification is done with
+            told |= read_invitation(event.data.get("invitation"), event.at)
         try:
             heard = who_hears(board, event)
         except Exception:  # a notification must never cost the change itself
@@ -149,6 +155,15 @@ def _write_notifications(session: Session, *, batch: hooks.Batch) -> None:
     if told:
         session.flush()
         batch.kept[COUNTS] = unread_counts(told)
+
+
+def read_invitation(invitation_id, at) -> set[int]:
+    """Mark the invitation's notification read; returns whose count changed."""
+    done = db.session.scalars(select(Notification).where(
+        Notification.invitation_id == invitation_id, Notification.read_at.is_(None))).all()
+    for notification in done:
+        notification.read_at = at
+    return {notification.user_id for notification in done}
 
 
 @hooks.committed.connect

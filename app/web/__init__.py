@@ -214,6 +214,7 @@ def register_blueprints(app) -> None:
         boards,
         cards,
         history,
+        inbox,
         live,
         metrics,
         standups,
@@ -226,5 +227,5 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, alerts, live):
+                 wall_links, webhooks, alerts, inbox, live):
         app.register_blueprint(area.bp)

@@ -1,6 +1,6 @@
 // Every logged-in page: one socket for the person (the board's own socket where the page has
 // one), which the server puts in the person's room; swarm invitations arrive on it as toasts,
-// with the header's count.
+// with the header's count, and the inbox's unread count for the bell.
 (function () {
   "use strict";
   let socket = null;
@@ -15,10 +15,24 @@
     if (message.html) htmx.swap("#toasts", message.html, { swapStyle: "none" });
   }
 
+  // The bell: the server pushes the person's unread count after each change that concerns them.
+  function onInbox(message) {
+    const count = document.querySelector("#inbox-bell .bell-count");
+    if (!count || typeof message.unread !== "number") return;
+    const bell = document.getElementById("inbox-bell");
+    count.textContent = message.unread < 100 ? String(message.unread) : "99+";
+    count.dataset.unread = String(message.unread);
+    count.hidden = message.unread === 0;
+    bell.classList.toggle("has-unread", message.unread > 0);
+    bell.title = "Inbox: " + message.unread + " unread";
+    bell.setAttribute("aria-label", "Inbox, " + message.unread + " unread");
+  }
+
   function adopt(live) {
     if (socket) return;
     socket = live;
     socket.on("invitation", onInvitation);
+    socket.on("inbox", onInbox);
     document.dispatchEvent(new CustomEvent("user-socket", { detail: socket }));
   }
 

@@ -1,0 +1,137 @@
+"""The inbox page, its bell, and watching cards, columns and boards. Thin over
+app.notifications."""
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.boards.access import get_board
+from app.boards.services import active_columns, find_column, members_of
+from app.cards.services import get_card
+from app.extensions import db, htmx
+from app.notifications import services
+from app.swarms.services import pending_invitations
+from app.web import go_to
+
+bp = Blueprint("inbox", __name__)
+MENTION_SUGGESTIONS = 8
+
+
+@bp.app_template_global("inbox_unread")
+def inbox_unread() -> int:
+    """For the header's bell (base.html)."""
+    return services.unread_count(current_user) if current_user.is_authenticated else 0
+
+
+@bp.app_template_global("watching_card")
+def watching_card(card) -> bool:
+    """Whether the person watches the card by name (card page)."""
+    if not current_user.is_authenticated:
+        return False
+    return card.id in services.watched_on(current_user, card.board)["cards"]
+
+
+@bp.app_template_global("watched_on_board")
+def watched_on_board(board) -> dict:
+    """What the person watches on the board, and the columns there are (its Watch menu)."""
+    return {**services.watched_on(current_user, board), "choices": active_columns(board)}
+
+
+def _bell() -> str:
+    return render_template("inbox/_bell.html", unread=services.unread_count(current_user),
+                           oob=True)
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    unread_only = request.args.get("unread") == "1"
+    before = request.args.get("before", "")
+    page = services.inbox(current_user, unread_only=unread_only,
+                          before=int(before) if before.isdigit() else None,
+                          limit=services.INBOX_PAGE + 1)
+    pending = {invitation.id: invitation for invitation in pending_invitations(current_user)}
+    return render_template("inbox/index.html", notifications=page[:services.INBOX_PAGE],
+                           older=len(page) > services.INBOX_PAGE, unread_only=unread_only,
+                           unread=services.unread_count(current_user), pending=pending)
+
+
+@bp.post("/inbox/<int:notification_id>/read")
+@login_required
+def mark(notification_id: int):
+    notification = services.mark_read(current_user, notification_id,
+                                      read=request.form.get("read", "1") != "0")
+    db.session.commit()
+    if not htmx:
+        return redirect(url_for("inbox.index"))
+    pending = {invitation.id: invitation for invitation in pending_invitations(current_user)}
+    return render_template("inbox/_item.html", notification=notification,
+                           pending=pending) + _bell()
+
+
+@bp.post("/inbox/read")
+@login_required
+def mark_all():
+    services.mark_all_read(current_user)
+    db.session.commit()
+    return go_to(url_for("inbox.index"))
+
+
+@bp.get("/inbox/<int:notification_id>/open")
+@login_required
+def open(notification_id: int):  # noqa: A001  (the route's name in url_for)
+    """Follow a notification to what it is about; it counts as read."""
+    notification = services.mark_read(current_user, notification_id)
+    db.session.commit()
+    return redirect(notification.url)
+
+
+# --- watching --------------------------------------------------------------------------------
+
+
+def _watching(board, user, watched: bool, **target) -> None:
+    if watched:
+        services.watch(user, board, **target)
+    else:
+        services.unwatch(user, board, **target)
+    db.session.commit()
+
+
+@bp.post("/cards/<card_key>/watch")
+@login_required
+def watch_card(card_key: str):
+    card = get_card(card_key, current_user)
+    watched = request.form.get("watch", "1") != "0"
+    _watching(card.board, current_user, watched, card=card)
+    if htmx:
+        return render_template("inbox/_watch_card.html", card=card, watching=watched)
+    return redirect(url_for("cards.show", card_key=card.key))
+
+
+@bp.post("/boards/<key>/watch")
+@login_required
+def watch_board(key: str):
+    """Watch (watch=1) or stop watching (watch=0) the board, or one column of it (column)."""
+    board = get_board(key, current_user)
+    column = request.form.get("column")
+    target = {"column": find_column(board, column)} if column else {}
+    _watching(board, current_user, request.form.get("watch", "1") != "0", **target)
+    if htmx:
+        return render_template("inbox/_watch_board.html", board=board, open=True,
+                               watched=watched_on_board(board))
+    return redirect(url_for("boards.show", key=board.key))
+
+
+@bp.get("/boards/<key>/people")
+@login_required
+def mentionable(key: str):
+    """Board members whose username or name starts with `q`: the @mention suggestions."""
+    board = get_board(key, current_user)
+    typed = request.args.get("q", "").strip().lower()[:40]
+    found = []
+    for member in members_of(board):
+        person = member.user
+        names = [person.username.lower(), *person.display_name.lower().split()]
+        if not typed or any(name.startswith(typed) for name in names):
+            found.append({"username": person.username, "name": person.display_name,
+                          "initials": person.initials})
+    return {"people": found[:MENTION_SUGGESTIONS]}
