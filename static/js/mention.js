@@ -40,7 +40,7 @@
   }
 
   function show() {
-    close();
+    if (menu) menu.remove();
     menu = document.createElement("ul");
     menu.className = "mention-menu";
     menu.setAttribute("role", "listbox");
