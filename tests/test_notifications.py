@@ -185,7 +185,8 @@ def test_watching_from_the_card_page_and_the_board_menu(simple, login):
     board, ann, bob = simple
     card = make.card(board, ann, "VPN drops")
     client = login("bob")
-    assert "👁 Watch" in page(client.get(f"/cards/{card.key}"))
+    shown = page(client.get(f"/cards/{card.key}"))
+    assert 'id="watch-card"' in shown and 'aria-pressed="false"' in shown
     answer = client.post(f"/cards/{card.key}/watch", data={"watch": "1"}, headers=HX)
     assert 'aria-pressed="true"' in page(answer)
     done = make.column(board, "Done")
