@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.accounts import auth
     from app.api import init_api
     from app.cli import register_cli
+    from app.notifications.rounds import init_rounds
     from app.realtime import init_realtime
     from app.web import register_blueprints, register_error_handlers, register_template_helpers
     from app.webhooks.delivery import init_delivery
@@ -64,5 +65,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    init_rounds(app)
     init_delivery(app)
     return app

@@ -186,19 +186,19 @@ def register_cli(app) -> None:
     @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
                   help="Seconds between looks at the event log for other processes' changes.")
     def deliver_command(once, poll):
-        """Deliver outgoing webhooks from the event log, as a process of its own (run the app
-        with WEBHOOKS_DELIVER_IN_PROCESS=0 then). Several may run at once; each webhook is
-        delivered by one at a time. SIGTERM or Ctrl+C stops it between deliveries."""
+        """Deliver outgoing webhooks from the event log, send notification email and write
+        reminders, as a process of its own (run the app with WEBHOOKS_DELIVER_IN_PROCESS=0
+        then). Several may run at once; each webhook is delivered by one at a time. SIGTERM or
+        Ctrl+C stops it between deliveries."""
         import signal
 
         from flask import current_app
 
-        from app.webhooks.delivery import Deliverer, deliver_due
+        from app.webhooks.delivery import Deliverer
 
         deliverer = Deliverer(current_app._get_current_object(), poll)
         if once:
-            sent = deliver_due(deliverer.name)
-            db.session.remove()
+            sent = deliverer.run_round()
             click.echo(f"Delivered {sent} event(s).")
             return
 

@@ -52,4 +52,6 @@ def from_environment(instance_path: Path) -> dict:
         "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT") or 5),  # seconds an answer
         # Where people open Swarmboard: the links in chat messages point there.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000",
+        # A swarm invitation unanswered this long gets a reminder (app/notifications).
+        "INVITATION_REMINDER_MINUTES": int(os.environ.get("INVITATION_REMINDER_MINUTES") or 10),
     }

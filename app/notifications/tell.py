@@ -166,7 +166,12 @@ def read_invitation(invitation_id, at) -> set[int]:
     return {notification.user_id for notification in done}
 
 
+def ring(counts: dict[int, int]) -> None:
+    """Bring each person's bell to their unread count, on every page they have open."""
+    for user_id, unread in counts.items():
+        emit_to_room("inbox", {"unread": unread}, user_room(user_id))
+
+
 @hooks.committed.connect
 def _ring_bells(session: Session, *, batch: hooks.Batch) -> None:
-    for user_id, unread in batch.kept.get(COUNTS, {}).items():
-        emit_to_room("inbox", {"unread": unread}, user_room(user_id))
+    ring(batch.kept.get(COUNTS, {}))

@@ -297,24 +297,31 @@ def _prune_log(webhook_id: int) -> None:
 class Deliverer:
     """Delivers due webhooks until stopped: at once when a commit in this process recorded
     events (the `committed` hook wakes it), else every `poll` seconds (another process's
-    changes, retries that come due)."""
+    changes, retries that come due). Each round also runs the other background work the app
+    registered in `app.extensions["sb_rounds"]` (reminders and email: app/notifications)."""
 
     def __init__(self, app, poll: float):
         self.app, self.poll = app, poll
         self.name = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake, self.stop = threading.Event(), threading.Event()
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            sent = 0
+    def run_round(self) -> int:
+        """Deliver what is due and run the other rounds once; how many webhook events went."""
+        sent = 0
+        for round_ in (deliver_due, *self.app.extensions.get("sb_rounds", [])):
             with self.app.app_context():
                 try:
-                    sent = deliver_due(self.name)
-                except Exception:  # a bad round must not end delivery: log it, try again
-                    log.exception("Webhook delivery round failed")
+                    sent += round_(self.name)
+                except Exception:  # a bad round must not end delivery: log it, go on
+                    log.exception("Background round %s failed", round_)
+                    db.session.rollback()
                 finally:
                     db.session.remove()
-            if not sent:
+        return sent
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            if not self.run_round():
                 self.wake.wait(self.poll)
                 self.wake.clear()
 
