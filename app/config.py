@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -54,4 +55,35 @@ def from_environment(instance_path: Path) -> dict:
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000",
         # A swarm invitation unanswered this long gets a reminder (app/notifications).
         "INVITATION_REMINDER_MINUTES": int(os.environ.get("INVITATION_REMINDER_MINUTES") or 10),
+        # Email (docs/notifications.md): off unless SMTP_URL or SMTP_HOST is set.
+        "SMTP": smtp_settings(os.environ),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "Swarmboard <swarmboard@localhost>",
     }
+
+
+SMTP_TLS = ("none", "starttls", "ssl")
+
+
+def smtp_settings(env) -> dict | None:
+    """The SMTP server from SMTP_URL (smtp://user:password@host:587?tls=starttls, or
+    smtps://… for TLS from the start), else from SMTP_HOST, SMTP_PORT, SMTP_USER,
+    SMTP_PASSWORD and SMTP_TLS (none, starttls or ssl); None when neither is set."""
+    if url := env.get("SMTP_URL"):
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("SMTP_URL must look like smtp://user:password@host:587?tls=starttls "
+                             "or smtps://user:password@host:465")
+        tls = "ssl" if parts.scheme == "smtps" else parse_qs(parts.query).get("tls", ["none"])[0]
+        settings = {"host": parts.hostname, "port": parts.port, "tls": tls,
+                    "user": unquote(parts.username or ""),
+                    "password": unquote(parts.password or "")}
+    elif env.get("SMTP_HOST"):
+        settings = {"host": env["SMTP_HOST"], "port": int(env.get("SMTP_PORT") or 0) or None,
+                    "user": env.get("SMTP_USER") or "", "password": env.get("SMTP_PASSWORD") or "",
+                    "tls": (env.get("SMTP_TLS") or "starttls").lower()}
+    else:
+        return None
+    if settings["tls"] not in SMTP_TLS:
+        raise ValueError(f"SMTP TLS must be one of {', '.join(SMTP_TLS)} (got {settings['tls']!r})")
+    settings["port"] = settings["port"] or {"ssl": 465, "starttls": 587}.get(settings["tls"], 25)
+    return settings

@@ -5,7 +5,7 @@ from app.alerts.models import Alert, AlertIntake
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
-from app.notifications.models import Notification, Watch
+from app.notifications.models import MailSettings, Notification, Watch
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
 from app.swarms.models import (
     AndonHook,
@@ -36,6 +36,7 @@ __all__ = [
     "Comment",
     "Event",
     "Lane",
+    "MailSettings",
     "Notification",
     "Standup",
     "StandupAttendee",

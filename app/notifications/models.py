@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -49,6 +49,29 @@ class Notification(db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     board: Mapped[Board | None] = relationship()
     card: Mapped[Card | None] = relationship()
+
+
+EMAIL_CHOICES = {"immediately": "Immediately", "digest": "In a daily digest", "never": "Never"}
+DEFAULT_EMAIL = {"invitation": "immediately", "mention": "immediately", "andon": "immediately",
+                 "change": "digest", "reminder": "immediately"}
+
+
+class MailSettings(db.Model):
+    """How a person wants their notifications by email (app/notifications/email.py). Without
+    a row: the defaults, no quiet hours, the digest at 08:00 UTC."""
+
+    __tablename__ = "mail_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    choices: Mapped[dict] = mapped_column(JSON, default=dict)  # kind → EMAIL_CHOICES key
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    quiet_from: Mapped[str | None] = mapped_column(String(5))  # "22:00", local
+    quiet_until: Mapped[str | None] = mapped_column(String(5))  # "07:00", local
+    digest_hour: Mapped[int] = mapped_column(default=8)  # local hour the digest goes out
+    last_digest_at: Mapped[datetime | None]
+
+    def choice(self, kind: str) -> str:
+        return (self.choices or {}).get(kind) or DEFAULT_EMAIL.get(kind, "never")
 
 
 class Watch(db.Model):

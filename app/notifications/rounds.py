@@ -7,11 +7,13 @@ import time
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.notifications.mailer import email_round
 from app.notifications.reminders import remind_due
 from app.notifications.services import unread_counts
 from app.notifications.tell import ring
 
 REMIND_EVERY = 60.0  # seconds: reminders are about days and minutes, not moments
+EMAIL_EVERY = 5.0  # seconds: an email a few seconds after the change is immediate enough
 
 
 class Every:
@@ -41,4 +43,5 @@ def reminder_round(runner_name: str) -> int:
 
 
 def init_rounds(app) -> None:
-    app.extensions["sb_rounds"] = [Every(REMIND_EVERY, reminder_round)]
+    app.extensions["sb_rounds"] = [Every(REMIND_EVERY, reminder_round),
+                                   Every(EMAIL_EVERY, email_round)]

@@ -1,14 +1,17 @@
 """The inbox page, its bell, and watching cards, columns and boards. Thin over
 app.notifications."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from zoneinfo import available_timezones
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.boards.access import get_board
 from app.boards.services import active_columns, find_column, members_of
 from app.cards.services import get_card
-from app.extensions import db, htmx
-from app.notifications import services
+from app.extensions import csrf, db, htmx
+from app.notifications import email, services
+from app.notifications.models import EMAIL_CHOICES, KINDS
 from app.swarms.services import pending_invitations
 from app.web import go_to
 
@@ -135,3 +138,48 @@ def mentionable(key: str):
             found.append({"username": person.username, "name": person.display_name,
                           "initials": person.initials})
     return {"people": found[:MENTION_SUGGESTIONS]}
+
+
+# --- email settings and unsubscribing ----------------------------------------------------------
+
+
+@bp.app_template_global("mail_settings_view")
+def mail_settings_view() -> dict:
+    """For the profile's Notifications section."""
+    return dict(settings=email.settings_of(current_user), mail_on=email.mail_on(), kinds=KINDS,
+                choices=EMAIL_CHOICES, timezones=sorted(available_timezones()))
+
+
+@bp.post("/profile/notifications")
+@login_required
+def save_mail_settings():
+    email.update_mail_settings(
+        current_user, email=request.form.get("email"),
+        choices={kind: request.form.get(f"email_{kind}") for kind in KINDS},
+        timezone=request.form.get("timezone"), quiet_from=request.form.get("quiet_from"),
+        quiet_until=request.form.get("quiet_until"),
+        digest_hour=request.form.get("digest_hour", "8"))
+    db.session.commit()
+    message = "Notification settings saved."
+    if not htmx:
+        flash(message, "success")
+        return redirect(url_for("accounts.profile") + "#notifications")
+    return (render_template("inbox/_mail_settings.html", mail=mail_settings_view())
+            + render_template("_flash_oob.html", message=message, level="success"))
+
+
+@bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    """The link in every email: a page with one button; mail programs POST to it directly
+    (List-Unsubscribe-Post, RFC 8058). No login: the signed token says who and what."""
+    user, kind = email.read_unsubscribe_token(token)
+    what = "any Swarmboard notifications" if kind == email.EVERY_KIND else KINDS[kind].lower()
+    if request.method == "POST":
+        email.unsubscribe(user, kind)
+        db.session.commit()
+        return render_template("inbox/unsubscribed.html", what=what, done=True, token=token)
+    return render_template("inbox/unsubscribed.html", what=what, done=False, token=token,
+                           user=user)
+
+
+csrf.exempt(unsubscribe)
