@@ -9,6 +9,7 @@ from bench import (
     live,
     metrics,
     moves,
+    notifications,
     print_table,
     standup,
     swarm_room,
@@ -21,7 +22,7 @@ def main() -> int:
     started = time.perf_counter()
     figures = []
     for benchmark in (board_page, wall_page, moves, metrics, experts, live, standup, swarm_room,
-                      webhooks):
+                      webhooks, notifications):
         print(f"running {benchmark.__name__} ...", file=sys.stderr, flush=True)
         figures.extend(benchmark.run())
     print_table(figures)

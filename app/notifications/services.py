@@ -12,13 +12,14 @@ One event gives a person one notification, of the most pressing kind that applie
 import re
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.accounts.models import User
 from app.boards.access import require_role
 from app.boards.models import Board, BoardColumn, BoardMember
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import rows
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.notifications.models import Notification, Watch
@@ -91,30 +92,40 @@ def watched_on(user: User, board: Board) -> dict:
     }
 
 
+# Built once, run with parameters: every change to a card asks (app/database.py says why).
+_WATCHERS = select(Watch.user_id).where(
+    Watch.board_id == bindparam("board"),
+    or_(Watch.card_id.is_(None) & Watch.column_id.is_(None),
+        Watch.card_id == bindparam("card"),
+        Watch.column_id.in_(bindparam("columns", expanding=True))))
+_SWARMING = (select(SwarmStint.user_id).join(Swarm, Swarm.id == SwarmStint.swarm_id)
+             .where(Swarm.card_id == bindparam("card"), Swarm.status == "open",
+                    SwarmStint.left_at.is_(None)))
+_MEMBERS_AMONG = select(BoardMember.user_id).where(
+    BoardMember.board_id == bindparam("board"),
+    BoardMember.user_id.in_(bindparam("people", expanding=True)))
+
+
 def watchers(board_id: int, card_id: int | None, column_ids: set[int]) -> set[int]:
     """Who watches the card, one of the columns, or the whole board."""
-    aims = [(Watch.card_id.is_(None) & Watch.column_id.is_(None))]
-    if card_id is not None:
-        aims.append(Watch.card_id == card_id)
-    if column_ids:
-        aims.append(Watch.column_id.in_(column_ids))
-    return set(db.session.scalars(select(Watch.user_id).where(Watch.board_id == board_id,
-                                                              or_(*aims))))
+    found = rows(db.session, _WATCHERS, {"board": board_id, "card": card_id,
+                                         "columns": sorted(column_ids)})
+    return set(found.scalars())
 
 
 def swarming_on(card_id: int) -> set[int]:
     """The people in the card's open swarm: they watch the card without asking."""
-    return set(db.session.scalars(
-        select(SwarmStint.user_id).join(Swarm, Swarm.id == SwarmStint.swarm_id)
-        .where(Swarm.card_id == card_id, Swarm.status == "open", SwarmStint.left_at.is_(None))))
+    return set(rows(db.session, _SWARMING, {"card": card_id}).scalars())
 
 
 def able_to_see(board_id: int, user_ids: set[int]) -> set[int]:
     """Those of `user_ids` who can still see the board (members, and site admins)."""
     if not user_ids:
         return set()
-    members = set(db.session.scalars(select(BoardMember.user_id).where(
-        BoardMember.board_id == board_id, BoardMember.user_id.in_(user_ids))))
+    members = set(rows(db.session, _MEMBERS_AMONG,
+                       {"board": board_id, "people": sorted(user_ids)}).scalars())
+    if members == user_ids:
+        return members
     admins = set(db.session.scalars(select(User.id).where(User.id.in_(user_ids - members),
                                                           User.is_admin.is_(True))))
     return members | admins
@@ -134,11 +145,14 @@ def inbox(user: User, *, unread_only: bool = False, before: int | None = None,
     return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
 
+_UNREAD = (select(Notification.user_id, func.count(Notification.id))
+           .where(Notification.user_id.in_(bindparam("people", expanding=True)),
+                  Notification.read_at.is_(None))
+           .group_by(Notification.user_id))
+
+
 def unread_counts(user_ids) -> dict[int, int]:
-    counts = dict(db.session.execute(
-        select(Notification.user_id, func.count(Notification.id))
-        .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
-        .group_by(Notification.user_id)).all())
+    counts = dict(rows(db.session, _UNREAD, {"people": sorted(user_ids)}).all())
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
 
 
@@ -170,6 +184,9 @@ def mark_all_read(user: User, at: datetime | None = None) -> int:
     return done.rowcount
 
 
+_INSERT = Notification.__table__.insert()
+
+
 def notify(user_ids, *, kind: str, text: str, url: str, board_id: int | None = None,
            card_id: int | None = None, actor_id: int | None = None, key: str | None = None,
            event_seq: int | None = None, invitation_id: int | None = None,
@@ -181,9 +198,9 @@ def notify(user_ids, *, kind: str, text: str, url: str, board_id: int | None = N
         user_ids -= set(db.session.scalars(select(Notification.user_id).where(
             Notification.key == key, Notification.user_id.in_(user_ids))))
     at = at or utcnow()
-    for user_id in sorted(user_ids):
-        db.session.add(Notification(
+    if user_ids:
+        rows(db.session, _INSERT, [dict(
             user_id=user_id, kind=kind, text=text[:400], url=url[:200], board_id=board_id,
             card_id=card_id, actor_id=actor_id, key=key, event_seq=event_seq,
-            invitation_id=invitation_id, created_at=at))
+            invitation_id=invitation_id, created_at=at) for user_id in sorted(user_ids)])
     return sorted(user_ids)

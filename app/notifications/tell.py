@@ -4,7 +4,7 @@ neither is); each person's unread count is pushed to their room once the commit 
 
 import logging
 
-from flask import get_template_attribute
+from flask import current_app, get_template_attribute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -114,8 +114,17 @@ def sentence(event, kind: str) -> str:
         swarm = db.session.get(Swarm, data.get("swarm")) if data.get("swarm") else None
         need = f": {swarm.help_needed}" if swarm is not None else ""
         return f"{who} invited you to the swarm{need}"
-    event_text = get_template_attribute("cards/_history.html", "event_text")
-    return f"{who} {event_text(event).striptags()}"
+    return f"{who} {_event_text()(event).striptags()}"
+
+
+def _event_text():
+    """The card history's sentence macro (templates/cards/_history.html), loaded once per app:
+    building the template's module costs more than saying the sentence."""
+    macro = current_app.extensions.get("sb_event_text")
+    if macro is None or current_app.jinja_env.auto_reload:
+        macro = get_template_attribute("cards/_history.html", "event_text")
+        current_app.extensions["sb_event_text"] = macro
+    return macro
 
 
 def _url(event, card: Card | None) -> str:
