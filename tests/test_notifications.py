@@ -231,3 +231,32 @@ def test_answering_an_invitation_from_the_inbox_reads_its_notification(simple, l
     [note] = [n for n in inbox(bob) if n.kind == "invitation"]
     assert note.read_at is not None
     assert f"/swarms/invitations/{invitation.id}/accept" not in page(client.get("/inbox"))
+
+
+def test_the_api_lists_marks_and_watches_for_a_token(simple, client):
+    from app.accounts.services import create_token
+
+    board, ann, bob = simple
+    card = make.card(board, ann, "Disk full", owner="bob")
+    add_comment(card, ann, "@bob look")
+    token = create_token(bob, "bot")
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/notifications", headers=auth).get_json()
+    assert listed["unread"] == 2
+    assert [(n["kind"], n["card"]) for n in listed["notifications"]] == [
+        ("mention", card.key), ("change", card.key)]
+    first = listed["notifications"][0]["id"]
+    read = client.post(f"/api/v1/notifications/{first}/read", json={"read": True}, headers=auth)
+    assert read.status_code == 200 and read.get_json()["read_at"] is not None
+    only_unread = client.get("/api/v1/notifications?unread=true", headers=auth).get_json()
+    assert only_unread["unread"] == 1 and len(only_unread["notifications"]) == 1
+    assert client.post("/api/v1/notifications/read", headers=auth).get_json() == {
+        "marked": 1, "unread": 0}
+    assert client.post("/api/v1/notifications/999999/read", json={},
+                       headers=auth).status_code == 404
+    assert client.get("/api/v1/notifications?limit=0", headers=auth).status_code == 422
+    watched = client.post(f"/api/v1/cards/{card.key}/watch", json={"watch": True}, headers=auth)
+    assert watched.get_json() == {"card": card.key, "watching": True}
+    assert client.post(f"/api/v1/cards/{card.key}/watch", json={"watch": "maybe"},
+                       headers=auth).status_code == 422

@@ -18,7 +18,7 @@ SECURITY_SCHEMES = {
 
 
 def init_api(app) -> None:
-    from app.api import boards, cards, metrics
+    from app.api import boards, cards, metrics, notifications
     from app.api.schemas import ErrorSchema
 
     # Document the error body app/web/__init__.py really sends, not flask-smorest's default one.
@@ -26,7 +26,7 @@ def init_api(app) -> None:
     api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}, {"sessionCookie": []}]})
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    for module in (boards, cards, metrics):
+    for module in (boards, cards, metrics, notifications):
         # Token requests need no CSRF token; app/api/auth.py checks it for session requests.
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

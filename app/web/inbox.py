@@ -12,6 +12,7 @@ from app.cards.services import get_card
 from app.extensions import csrf, db, htmx
 from app.notifications import email, services
 from app.notifications.models import EMAIL_CHOICES, KINDS
+from app.notifications.tell import ring
 from app.swarms.services import pending_invitations
 from app.web import go_to
 
@@ -40,8 +41,10 @@ def watched_on_board(board) -> dict:
 
 
 def _bell() -> str:
-    return render_template("inbox/_bell.html", unread=services.unread_count(current_user),
-                           oob=True)
+    """The bell, out of band, for this page; the person's other pages hear of it by socket."""
+    unread = services.unread_count(current_user)
+    ring({current_user.id: unread})
+    return render_template("inbox/_bell.html", unread=unread, oob=True)
 
 
 @bp.get("/inbox")
@@ -76,6 +79,7 @@ def mark(notification_id: int):
 def mark_all():
     services.mark_all_read(current_user)
     db.session.commit()
+    ring({current_user.id: 0})
     return go_to(url_for("inbox.index"))
 
 
@@ -85,6 +89,7 @@ def open(notification_id: int):  # noqa: A001  (the route's name in url_for)
     """Follow a notification to what it is about; it counts as read."""
     notification = services.mark_read(current_user, notification_id)
     db.session.commit()
+    ring({current_user.id: services.unread_count(current_user)})
     return redirect(notification.url)
 
 
