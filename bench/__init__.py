@@ -7,15 +7,21 @@ throwaway database and stays within a few seconds.
 import contextlib
 import io
 import os
+import random
 import statistics
 import time
 import uuid
 from dataclasses import dataclass
 
 import flask_migrate
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from app import create_app, settle_heap
+from app.boards.models import BoardColumn
+from app.boards.services import active_columns
+from app.cards.models import Card
+from app.cards.moves import move_card
+from app.extensions import db
 from app.metrics.flow import percentile_nearest_rank
 
 PG_ADMIN_URL = os.environ.get(
@@ -78,6 +84,22 @@ def timed(action, *, budget: float, at_least: int, at_most: int) -> list[float]:
         action()
         samples.append(time.perf_counter() - started)
     return samples
+
+
+def random_mover(board, actor, seed: int):
+    """A function moving a random card of the board to another of its columns, as a request
+    does it: load the card and the target column, move, commit."""
+    rng = random.Random(seed)
+    column_ids = [column.id for column in active_columns(board)]
+    card_ids = list(db.session.scalars(select(Card.id).where(Card.board_id == board.id)))
+
+    def one_move():
+        card = db.session.get(Card, rng.choice(card_ids))
+        target = rng.choice([i for i in column_ids if i != card.column_id])
+        move_card(card, actor, column=db.session.get(BoardColumn, target))
+        db.session.commit()
+
+    return one_move
 
 
 def ms(seconds: float) -> str:

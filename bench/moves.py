@@ -1,7 +1,6 @@
 """Moves per second through the service layer: move_card and a commit per move, as a request
 does it (target: at least 200/s on SQLite). PostgreSQL runs on a throwaway database."""
 
-import random
 import tempfile
 from pathlib import Path
 
@@ -10,13 +9,10 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.services import create_user
 from app.boards.access import get_board
-from app.boards.models import BoardColumn
 from app.boards.services import active_columns, board_lanes, create_board, set_member, update_column
-from app.cards.models import Card
-from app.cards.moves import move_card
 from app.cards.services import create_card
 from app.extensions import db
-from bench import Figure, median_p95, migrated_app, ms, throwaway_postgres, timed
+from bench import Figure, median_p95, migrated_app, ms, random_mover, throwaway_postgres, timed
 
 KEY = "MOVE"
 CARDS = 60
@@ -38,20 +34,11 @@ def build_board() -> None:
 
 
 def measure(app, label: str, target: int | None) -> Figure:
-    rng = random.Random(200)
     with app.app_context():
         build_board()
         mover = db.session.scalar(select(User).where(User.username == "mover"))
         board = get_board(KEY, mover)
-        column_ids = [column.id for column in active_columns(board)]
-        card_ids = list(db.session.scalars(select(Card.id).where(Card.board_id == board.id)))
-
-        def one_move():
-            # As a request does it: load the card and the target column, move, commit.
-            card = db.session.get(Card, rng.choice(card_ids))
-            target = rng.choice([i for i in column_ids if i != card.column_id])
-            move_card(card, mover, column=db.session.get(BoardColumn, target))
-            db.session.commit()
+        one_move = random_mover(board, mover, seed=200)
 
         samples = timed(one_move, budget=2.5, at_least=50, at_most=3000)
         db.session.remove()

@@ -3,7 +3,6 @@ nobody watches, then on one where 10 members watch the whole board, so every mov
 inbox rows and counts 10 unread badges inside the mover's transaction. No target in the issue;
 the figure says what a busy board pays for its watchers."""
 
-import random
 import tempfile
 import time
 from pathlib import Path
@@ -11,22 +10,18 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.accounts.services import create_user
-from app.boards.models import BoardColumn
 from app.boards.services import active_columns, create_board, set_member, update_column
-from app.cards.models import Card
-from app.cards.moves import move_card
 from app.cards.services import create_card
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.services import watch
-from bench import Figure, median_p95, migrated_app, ms
+from bench import Figure, median_p95, migrated_app, ms, random_mover
 
 MOVES, WATCHERS = 300, 10
 
 
 def move_samples(folder: str, watchers: int) -> tuple[list[float], int]:
     app = migrated_app(f"sqlite:///{Path(folder) / 'notify.db'}")
-    rng = random.Random(7)
     with app.app_context():
         owner = create_user("owner", "bench-password")
         board = create_board(owner, name="Watched", key="WAT", template="restoration")
@@ -39,14 +34,7 @@ def move_samples(folder: str, watchers: int) -> tuple[list[float], int]:
         for number in range(40):
             create_card(board, owner, title=f"Card {number}")
         db.session.commit()
-        column_ids = [column.id for column in active_columns(board)]
-        card_ids = list(db.session.scalars(select(Card.id).where(Card.board_id == board.id)))
-
-        def one_move():
-            card = db.session.get(Card, rng.choice(card_ids))
-            target = rng.choice([i for i in column_ids if i != card.column_id])
-            move_card(card, owner, column=db.session.get(BoardColumn, target))
-            db.session.commit()
+        one_move = random_mover(board, owner, seed=7)
 
         one_move()
         samples = []

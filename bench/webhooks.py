@@ -6,24 +6,18 @@
   1 ms more at the median);
 - how fast a backlog drains: 1,000 queued events to one receiver (target: at least 200/s)."""
 
-import random
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import select
-
 from app.accounts.services import create_user
-from app.boards.models import BoardColumn
 from app.boards.services import active_columns, create_board, update_column
-from app.cards.models import Card
-from app.cards.moves import move_card
 from app.cards.services import create_card
 from app.extensions import db
 from app.webhooks.delivery import deliver_due, start_in_process
 from app.webhooks.models import Webhook
 from app.webhooks.services import create_webhook
-from bench import Figure, median_p95, migrated_app, ms
+from bench import Figure, median_p95, migrated_app, ms, random_mover
 from tests.receivers import Receiver
 
 KEY = "HOOK"
@@ -54,7 +48,6 @@ CHATS = ("slack", "mattermost", "teams")
 
 
 def move_samples(app, webhooks: int, receivers: list[Receiver]) -> list[float]:
-    rng = random.Random(5)
     with app.app_context():
         board, owner = build_board(40)
         for number in range(webhooks):
@@ -64,14 +57,7 @@ def move_samples(app, webhooks: int, receivers: list[Receiver]) -> list[float]:
             create_webhook(board, owner, name=chat, url=receivers[-1].url, format=chat)
         db.session.commit()
         deliverer = start_in_process(app) if webhooks else None
-        column_ids = [column.id for column in active_columns(board)]
-        card_ids = list(db.session.scalars(select(Card.id).where(Card.board_id == board.id)))
-
-        def one_move():
-            card = db.session.get(Card, rng.choice(card_ids))
-            target = rng.choice([i for i in column_ids if i != card.column_id])
-            move_card(card, owner, column=db.session.get(BoardColumn, target))
-            db.session.commit()
+        one_move = random_mover(board, owner, seed=5)
 
         one_move()  # warm-up
         samples = []

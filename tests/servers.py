@@ -2,11 +2,14 @@
 
 import socket
 import subprocess
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -33,3 +36,16 @@ def wait_until_serving(name: str, base: str, process: subprocess.Popen, log: Pat
             pass  # not listening yet, or still starting up (a loaded machine answers slowly)
         time.sleep(0.1)
     pytest.fail(f"{name} did not answer within {seconds} s:\n{log_tail(log)}")
+
+
+@contextmanager
+def served(app):
+    """Serve the app on a free port of 127.0.0.1 in threads of this process; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -4,14 +4,12 @@ firing alert becomes an incident card, its resolution reaches the card."""
 
 import shutil
 import subprocess
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.alerts.models import Alert
 from app.alerts.services import update_intake
@@ -22,20 +20,16 @@ from app.extensions import db
 from app.swarms.andon import create_hook
 from tests import factories as make
 from tests.conftest import skip_or_fail
-from tests.servers import free_port, log_tail
+from tests.servers import free_port, log_tail, served
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 WAIT = 30
 
 
 @pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def swarmboard(app):
+    with served(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture
@@ -117,13 +111,14 @@ def wait_for(find, what: str):
     pytest.fail(f"Alertmanager's notification never arrived: {what}")
 
 
-def test_alertmanager_notifications_open_and_resolve_an_incident_card(app, served, alertmanager):
+def test_alertmanager_notifications_open_and_resolve_an_incident_card(app, swarmboard,
+                                                                    alertmanager):
     ann = make.user("ann")
     board = make.board(ann, "restoration", key="OPS")
     _, token = create_hook(board, ann, "Alertmanager")
     update_intake(board, ann, andon="critical", resolved_column="Resolved")
     db.session.commit()
-    base = alertmanager(config(f"{served}/hooks/alerts/OPS", token))
+    base = alertmanager(config(f"{swarmboard}/hooks/alerts/OPS", token))
 
     post_alert(base)
     key = wait_for(lambda: db.session.scalar(

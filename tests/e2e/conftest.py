@@ -5,14 +5,13 @@ Every request that is not to 127.0.0.1 is refused, so a CDN dependency fails lou
 
 import os
 import shutil
-import threading
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from tests.conftest import make_app, skip_or_fail
+from tests.servers import served
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,12 +36,8 @@ def live_app(tmp_path, sqlite_template):
 @pytest.fixture
 def live_server(live_app):
     """Serve the app on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(live_app) as base_url:
+        yield base_url
     with live_app.app_context():
         db.engine.dispose()
 
