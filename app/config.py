@@ -17,6 +17,10 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _words(value: str | None) -> list[str]:
+    return [word.strip() for word in (value or "").split(",") if word.strip()]
+
+
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value in (None, "") else value.strip().lower() in ("1", "true", "yes", "on")
@@ -36,6 +40,8 @@ def from_environment(instance_path: Path) -> dict:
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
         # threading suits `make run` and the tests; `make serve` runs gevent (see docs/serving.md).
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
+        # Other sites whose pages may open a socket with a Swarmboard login (comma-separated).
+        "SOCKETIO_ALLOWED_ORIGINS": _words(os.environ.get("SOCKETIO_ALLOWED_ORIGINS")),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -19,6 +19,9 @@ def init_realtime(app) -> None:
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         max_http_buffer_size=MAX_MESSAGE_BYTES,
+        # Any origin may open a socket; one that rides a login must be Swarmboard's own
+        # (sockets.foreign_origin), while API-token clients may come from anywhere.
+        cors_allowed_origins="*",
         ping_interval=20,
         ping_timeout=20,
         logger=False,

@@ -3,9 +3,11 @@
 every join; bad input gets an `error` event (and a refusing acknowledgement), and a socket that
 keeps sending it is disconnected. Everyone else is served as before."""
 
+from urllib.parse import urlsplit
+
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import disconnect, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room, leave_room
 
 from app.accounts.models import User
 from app.accounts.services import user_for_token
@@ -71,6 +73,23 @@ def announce_presence(board_key: str, to: str | None = None) -> None:
         emit_to_room("presence", message, room(board_key))
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def foreign_origin() -> str | None:
+    """The Origin a browser sent, when it is not Swarmboard's own (the address this request
+    came to, PUBLIC_URL, or one of SOCKETIO_ALLOWED_ORIGINS); None for ours, or for a client
+    that sends none (scripts and bots, which carry a token rather than a login)."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return None
+    allowed = {_origin_of(request.host_url), _origin_of(current_app.config["PUBLIC_URL"]),
+               *(_origin_of(o) for o in current_app.config["SOCKETIO_ALLOWED_ORIGINS"])}
+    return None if _origin_of(origin) in allowed else origin[:200]
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
     token = auth.get("token") if isinstance(auth, dict) else None
@@ -88,6 +107,11 @@ def on_connect(auth=None):
         if user is None:
             raise ConnectionRefusedError("That API token is not valid.")
     elif current_user.is_authenticated:
+        if origin := foreign_origin():
+            # Cross-site WebSocket hijacking: another site's page would ride this login.
+            raise ConnectionRefusedError(
+                f"A page from {origin} may not use a Swarmboard login; connect from "
+                f"Swarmboard's own pages, or with an API token.")
         user = current_user._get_current_object()
     else:
         raise ConnectionRefusedError("Log in, or connect with auth={'token': '<API token>'}.")
