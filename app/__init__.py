@@ -42,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    from app.web.security import init_security
+
+    # First: its after_request runs last, when every other hook has set its cookies.
+    init_security(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login.init_app(app)

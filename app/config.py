@@ -45,6 +45,14 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # Cookies are Secure whenever a request comes over TLS; this forces it always.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        # Behind a reverse proxy: trust its X-Forwarded-Proto/-Host/-For (docs/serving.md).
+        "PROXY_FIX": _flag("PROXY_FIX", False),
+        # Sites that may show Swarmboard's pages in a frame (a dashboard showing the wall);
+        # none by default.
+        "FRAME_ANCESTORS": _words(os.environ.get("FRAME_ANCESTORS")),
         "WTF_CSRF_TIME_LIMIT": None,  # a board tab stays open all day
         "API_TITLE": "Swarmboard API",
         "API_VERSION": "v1",

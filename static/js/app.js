@@ -23,9 +23,26 @@
     if (event.target.parentElement && event.target.parentElement.id === "modal") event.target.remove();
   }, true);
 
+  // Behaviour by attribute, not inline script (the Content-Security-Policy allows none):
+  // data-open-dialog="id" opens that dialog; data-close-dialog closes the one it is in;
+  // data-dismiss=".selector" removes the nearest such ancestor.
   document.addEventListener("click", (event) => {
+    const opener = event.target.closest("[data-open-dialog]");
+    if (opener) document.getElementById(opener.dataset.openDialog).showModal();
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) closer.closest("dialog").close();
+    const dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss) dismiss.closest(dismiss.dataset.dismiss).remove();
+  });
+
+  // After an HTMX request, data-after-success="close-dialog | reset" (when the answer was a
+  // success) or data-after-request="close-dialog" (whatever it was) on the requesting element.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const el = event.detail.elt;
+    if (!(el instanceof Element)) return;
+    const action = el.dataset.afterRequest || (event.detail.successful && el.dataset.afterSuccess);
+    if (action === "close-dialog" && el.closest("dialog")) el.closest("dialog").close();
+    if (action === "reset" && typeof el.reset === "function") el.reset();
   });
 
   // Messages fade after a while; errors stay until the next one or a click.

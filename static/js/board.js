@@ -85,10 +85,6 @@
   }
 
   document.addEventListener("keydown", onKey);
-  document.addEventListener("click", (event) => {
-    const opener = event.target.closest("[data-open-dialog]");
-    if (opener) document.getElementById(opener.dataset.openDialog).showModal();
-  });
   document.addEventListener("htmx:afterSettle", () => {
     if (!board()) return;
     initSortables();

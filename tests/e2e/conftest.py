@@ -74,6 +74,10 @@ def new_page(browser, request):
         page.set_default_timeout(8000)
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        # The Content-Security-Policy refusing something is an error of ours, on every page.
+        page.on("console", lambda message: page.errors.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None)
         contexts.append(context)
         return page
 
