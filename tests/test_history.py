@@ -1,6 +1,8 @@
 """History import and export in ActionableAgile's CSV format: valid files, every kind of bad
 file (nothing written, every bad row reported), the CLI, the upload page, and the round trip."""
 
+import csv
+import io
 import json
 from datetime import date, datetime
 
@@ -15,7 +17,7 @@ from app.cards.services import archive_card, block_card, create_card, unblock_ca
 from app.errors import Invalid
 from app.events.models import Event
 from app.extensions import db
-from app.history.csvformat import MAX_IMPORT_BYTES, ImportRejected
+from app.history.csvformat import MAX_IMPORT_BYTES, ImportRejected, read_rows
 from app.history.services import export_history, import_history
 from tests import factories as make
 
@@ -683,3 +685,19 @@ def test_import_page_without_a_board_creates_one(app, login):
     assert made.status_code == 200, made.get_data(as_text=True)[:1000]
     assert db.session.scalar(select(Board).where(Board.key == "SOLO")) is not None
     assert card_count() == 1
+
+
+def test_exported_text_that_looks_like_a_formula_is_quoted_and_reimports_as_written(simple):
+    """CSV injection: a spreadsheet must show =HYPERLINK(…) as text, not run it."""
+    board, ann, _ = simple
+    make.card(board, ann, '=HYPERLINK("http://evil.example","click")')
+    make.card(board, ann, "+cmd|' /C calc'!A0")
+    make.card(board, ann, "-2 degrees in the server room")
+    text = export_history(board)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [row[1] for row in rows[1:]] == [
+        "'=HYPERLINK(\"http://evil.example\",\"click\")", "'+cmd|' /C calc'!A0",
+        "'-2 degrees in the server room"]
+    assert [cells[1] for _, cells in read_rows(text)[1:]] == [
+        '=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0",
+        "-2 degrees in the server room"]

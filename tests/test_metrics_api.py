@@ -110,3 +110,10 @@ def test_the_openapi_document_describes_metrics_and_forecast(client, flowing):
     assert "/api/v1/boards/{key}/metrics" in spec["paths"]
     forecast = spec["paths"]["/api/v1/boards/{key}/forecast"]["get"]
     assert {p["name"] for p in forecast["parameters"]} >= {"how_many_by", "when", "trials", "seed"}
+
+
+def test_metrics_csv_quotes_text_that_looks_like_a_formula_but_not_numbers():
+    from app.metrics.tables import to_csv
+
+    text = to_csv(["card", "title", "days"], [["SIM-1", "=1+1", -2.5], ["SIM-2", "@SUM(A1)", 3]])
+    assert text.splitlines() == ["card,title,days", "SIM-1,'=1+1,-2.5", "SIM-2,'@SUM(A1),3"]

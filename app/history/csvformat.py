@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from app.cards.models import CARD_TYPES
 from app.errors import Invalid
+from app.text import from_spreadsheet_safe
 from app.validation import clean_text, word_list
 
 # Every item is replayed through the services (about 2–3 ms an event on SQLite, a few events an
@@ -122,7 +123,8 @@ def read_rows(text: str) -> list[tuple[int, list[str]]]:
     try:
         for record in reader:
             if any(cell.strip() for cell in record):
-                rows.append((line, record))
+                # Our export quotes text that looks like a formula; take that off again.
+                rows.append((line, [from_spreadsheet_safe(cell) for cell in record]))
             line = reader.line_num + 1
     except csv.Error as error:
         raise ImportRejected([(reader.line_num, f"Not valid CSV: {error}.")]) from None

@@ -44,6 +44,7 @@ from app.history.csvformat import (
     read_rows,
     shown,
 )
+from app.text import spreadsheet_safe
 
 # Recorded as the reason of every WIP limit the replayed history passes (wip.overridden).
 HISTORIC_OVERRIDE = "History import: the imported history passed this limit"
@@ -385,7 +386,8 @@ def export_history(board: Board) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["ID", "Name", *(c.name for c in columns), *EXPORT_ATTRIBUTES])
+    writer.writerow([spreadsheet_safe(name) for name in
+                     ["ID", "Name", *(c.name for c in columns), *EXPORT_ATTRIBUTES]])
     for card in cards:
         path = entries[card.id]
         cells = []
@@ -400,7 +402,7 @@ def export_history(board: Board) -> str:
         moves = " | ".join(f"{shown(at, zone)} {names}" for at, names in (
             (at, next(c.name for c in columns if c.id == column_id)) for at, column_id in path
         ))
-        writer.writerow([
+        writer.writerow([spreadsheet_safe(cell) for cell in [
             f"{board.key}-{card.number}",
             card.title,
             *cells,
@@ -410,5 +412,5 @@ def export_history(board: Board) -> str:
             blocked,
             shown(card.archived_at, zone) if card.archived_at else "",
             moves,
-        ])
+        ]])
     return out.getvalue()

@@ -4,6 +4,7 @@ import csv
 import io
 
 from app.swarms.models import SWARM_TYPES
+from app.text import spreadsheet_safe
 
 
 def _percentiles(stats: dict) -> list[list]:
@@ -155,12 +156,14 @@ def forecast_table(result: dict) -> tuple[list, list]:
 
 
 def to_csv(header: list, rows: list) -> str:
-    """CSV text; None becomes an empty cell, booleans read true/false."""
+    """CSV text; None becomes an empty cell, booleans read true/false, text that looks like a
+    formula is quoted (app/text.py)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(
-            ["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row]
-        )
+        writer.writerow([
+            "" if v is None else str(v).lower() if isinstance(v, bool) else spreadsheet_safe(v)
+            for v in row
+        ])
     return out.getvalue()
