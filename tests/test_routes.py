@@ -308,3 +308,12 @@ def test_owner_adds_a_whole_team_to_the_board(client, login, team):
     assert "added olga" in response.get_data(as_text=True)
     login("olga")
     assert client.get("/boards/SIM").status_code == 200
+
+
+def test_ids_beyond_what_the_database_holds_are_simply_not_found(client, login, simple):
+    """A number past 2^31-1 in a path answered 500 on PostgreSQL (found by schemathesis)."""
+    login("ann")
+    for path in ("/swarms/9223372036854775808", "/inbox/2147483648/open",
+                 "/api/v1/notifications/6509155068/read"):
+        response = client.post(path) if path.endswith("/read") else client.get(path)
+        assert response.status_code == 404, path

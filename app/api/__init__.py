@@ -18,12 +18,17 @@ SECURITY_SCHEMES = {
 
 
 def init_api(app) -> None:
+    from flask_smorest.spec.plugins import integerconverter2paramschema
+
     from app.api import boards, cards, metrics, notifications
     from app.api.schemas import ErrorSchema
+    from app.web import DatabaseInt
 
     # Document the error body app/web/__init__.py really sends, not flask-smorest's default one.
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}, {"sessionCookie": []}]})
+    # Ids in paths are bounded like the database's (app/web/__init__.py): documented so.
+    api.register_converter(DatabaseInt, integerconverter2paramschema)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     for module in (boards, cards, metrics, notifications):

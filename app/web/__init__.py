@@ -6,6 +6,7 @@ from flask import current_app, jsonify, make_response, redirect, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.board_view import DONE_SHOWN_DAYS, DONE_SHOWN_PER_CELL
 from app.boards.models import (
@@ -21,6 +22,7 @@ from app.extensions import db, htmx
 from app.swarms.andon import hook_for
 from app.swarms.models import SWARM_TYPE_LABELS, SWARM_TYPES
 from app.text import render_markdown
+from app.validation import MAX_ID
 
 ACTIVITY_LABELS = {
     "plan": "Plan",
@@ -206,8 +208,18 @@ def register_template_helpers(app) -> None:
     )
 
 
+class DatabaseInt(IntegerConverter):
+    """`<int:…>` in every route: a whole number the database can hold (a 32-bit id). A larger
+    one finds nothing (404), instead of failing in the database (PostgreSQL refuses it)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002  (werkzeug's name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app) -> None:
     """The HTML pages and forms, one module per area, each thin over its services."""
+    app.url_map.converters["int"] = DatabaseInt
     from app.web import (
         accounts,
         alerts,
