@@ -86,6 +86,29 @@ def _forget_kept(session: Session, transaction) -> None:
         session.info.pop(KEPT, None)
 
 
+MAX_ID = 2**31 - 1  # the largest id or number the database's integer columns hold
+
+
+def row_id(value) -> int | None:
+    """An id from outside (a URL, a form, a JSON body) as a number the database can hold;
+    None for anything else (text, negative, past MAX_ID: PostgreSQL refuses those)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        return None
+    return number if 0 <= number <= MAX_ID else None
+
+
+def by_id(session: Session, model, value):
+    """The `model` row with that id, or None (see row_id)."""
+    number = row_id(value)
+    return session.get(model, number) if number is not None else None
+
+
 def rows(session: Session, statement, params: dict | None = None):
     """Run a statement that selects columns, not objects, on the session's connection: plain
     rows, without the ORM's per-query setup. Pending changes are flushed first, as the ORM's

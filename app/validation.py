@@ -4,8 +4,6 @@ from datetime import date
 
 from app.errors import Invalid
 
-MAX_ID = 2**31 - 1  # the largest id or number the database's integer columns hold
-
 
 def clean_text(value, what: str, max_length: int, *, required: bool = True) -> str:
     text = (value or "").strip() if isinstance(value, str | type(None)) else None

@@ -317,3 +317,16 @@ def test_ids_beyond_what_the_database_holds_are_simply_not_found(client, login, 
                  "/api/v1/notifications/6509155068/read"):
         response = client.post(path) if path.endswith("/read") else client.get(path)
         assert response.status_code == 404, path
+
+
+def test_numbers_past_the_database_in_keys_and_fields_are_refused_as_not_found(
+    client, login, simple
+):
+    board, ann, _ = simple
+    login("ann")
+    huge = "9223372036854775808"
+    assert client.get(f"/cards/SIM-{huge}").status_code == 404
+    card = make.card(board, ann, "Printer jam")
+    answer = client.post(f"/cards/{card.key}/edit", data={"title": "Printer jam", "owner": huge},
+                         headers={"HX-Request": "true"})
+    assert answer.status_code == 422

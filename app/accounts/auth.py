@@ -4,6 +4,7 @@ from flask import request
 
 from app.accounts.models import User
 from app.accounts.services import user_for_token
+from app.database import by_id
 from app.extensions import db
 
 
@@ -33,7 +34,7 @@ def init_login(login) -> None:
 
     @login.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return by_id(db.session, User, user_id)
 
     @login.request_loader
     def load_user_from_token(_request) -> User | None:

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
 from app.clock import utcnow
+from app.database import by_id
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.validation import clean_text, whole_number
@@ -134,7 +135,7 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 
 def revoke_token(user: User, token_id) -> None:
-    record = db.session.get(ApiToken, int(token_id)) if str(token_id).isdigit() else None
+    record = by_id(db.session, ApiToken, token_id)
     if record is None or record.user_id != user.id or record.revoked_at is not None:
         raise NotFound("There is no such token.")
     record.revoked_at = utcnow()

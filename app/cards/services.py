@@ -23,6 +23,7 @@ from app.cards.moves import (
 )
 from app.cards.wip import check_room
 from app.clock import utcnow
+from app.database import by_id, row_id
 from app.errors import Invalid, NotFound
 from app.events.services import record_event
 from app.extensions import db
@@ -62,8 +63,8 @@ def get_card(card_key: str, user: User | None, needed: str = "viewer") -> Card:
     """A card by its key (`SUP-42`) for a user with at least `needed` on its board."""
     board_key, _, number = (card_key or "").upper().rpartition("-")
     card = None
-    if board_key and number.isdigit():
-        card = db.session.scalar(_CARD_BY_KEY, {"board": board_key, "number": int(number)})
+    if board_key and row_id(number) is not None:
+        card = db.session.scalar(_CARD_BY_KEY, {"board": board_key, "number": row_id(number)})
     if card is None or board_role(card.board, user) is None:
         raise NotFound(f"There is no card {card_key}.")
     require_role(card.board, user, needed)
@@ -78,7 +79,7 @@ def _owner(board: Board, value) -> User | None:
         user = value
     else:
         ref = str(value).strip()
-        condition = User.id == int(ref) if ref.isdigit() else User.username == ref
+        condition = User.id == row_id(ref) if ref.isdigit() else User.username == ref
         user = db.session.scalar(select(User).where(condition))
     if user is None:
         raise Invalid(f"There is no user {value!r} to own the card.")
@@ -356,7 +357,7 @@ def link_cards(card: Card, actor: User, kind: str, other_key: str) -> CardLink:
 def unlink_cards(card: Card, actor: User, link_id) -> None:
     require_role(card.board, actor, "member")
     card = locked_card(card)
-    link = db.session.get(CardLink, link_id) if str(link_id).isdigit() else None
+    link = by_id(db.session, CardLink, link_id)
     if link is None or card.id not in (link.source_id, link.target_id):
         raise NotFound(f"{card.key} has no link {link_id}.")
     record_event(

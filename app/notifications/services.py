@@ -19,7 +19,7 @@ from app.boards.access import require_role
 from app.boards.models import Board, BoardColumn, BoardMember
 from app.cards.models import Card
 from app.clock import utcnow
-from app.database import rows
+from app.database import by_id, rows
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.notifications.models import Notification, Watch
@@ -161,8 +161,7 @@ def unread_count(user: User) -> int:
 
 
 def notification_of(user: User, notification_id) -> Notification:
-    found = db.session.get(Notification, int(notification_id)) \
-        if str(notification_id).isdigit() else None
+    found = by_id(db.session, Notification, notification_id)
     if found is None or found.user_id != user.id:
         raise NotFound("There is no such notification in your inbox.")
     return found

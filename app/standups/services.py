@@ -15,7 +15,7 @@ from app.boards.models import Board
 from app.cards.models import Card
 from app.cards.services import create_card, link_cards
 from app.clock import utcnow
-from app.database import read_under_write_lock
+from app.database import by_id, read_under_write_lock, row_id
 from app.errors import Forbidden, Invalid, NotFound
 from app.events.models import Event
 from app.events.services import record_event
@@ -41,7 +41,7 @@ def running_standup(board: Board) -> Standup | None:
 
 def get_standup(standup_id, user: User) -> Standup:
     """A stand-up of a board the user can see; NotFound otherwise."""
-    standup = db.session.get(Standup, int(standup_id)) if str(standup_id).isdigit() else None
+    standup = by_id(db.session, Standup, standup_id)
     if standup is None or board_role(standup.board, user) is None:
         raise NotFound(f"There is no stand-up {standup_id}.")
     return standup
@@ -205,7 +205,7 @@ def focus_card(standup: Standup, actor: User, card_key: str, *, at=None) -> Stan
     prefix, _, number = (card_key or "").upper().rpartition("-")
     card = db.session.scalar(select(Card).where(
         Card.board_id == standup.board_id, Card.number == int(number)
-    )) if prefix == standup.board.key and number.isdigit() else None
+    )) if prefix == standup.board.key and row_id(number) is not None else None
     if card is None or card.id not in standup.walk:
         raise Invalid(f"{card_key} is not part of this stand-up's walk.")
     _focus(standup, actor, standup.walk.index(card.id), at or utcnow())

@@ -16,6 +16,7 @@ from app.boards.models import Board
 from app.cards.models import Card
 from app.cards.services import create_card
 from app.clock import utcnow
+from app.database import by_id, row_id
 from app.errors import Forbidden, Invalid, NotFound
 from app.events.services import record_event
 from app.extensions import db
@@ -103,7 +104,7 @@ def hooks_of(board: Board) -> list[AndonHook]:
 
 def revoke_hook(board: Board, actor: User, hook_id) -> None:
     require_role(board, actor, "owner")
-    hook = db.session.get(AndonHook, int(hook_id)) if str(hook_id).isdigit() else None
+    hook = by_id(db.session, AndonHook, hook_id)
     if hook is None or hook.board_id != board.id:
         raise NotFound("There is no such webhook on this board.")
     hook.revoked_at = hook.revoked_at or utcnow()
@@ -152,7 +153,7 @@ def _card_on(board: Board, key) -> Card:
         raise Invalid(f"card must be a card key like {board.key}-12.")
     prefix, _, number = key.upper().rpartition("-")
     card = None
-    if prefix == board.key and number.isdigit():
+    if prefix == board.key and row_id(number) is not None:
         card = db.session.scalar(
             select(Card).where(Card.board_id == board.id, Card.number == int(number)))
     if card is None:

@@ -14,7 +14,7 @@ from app.boards.access import board_role, lock_board, require_role
 from app.boards.models import BoardColumn
 from app.cards.models import Card
 from app.clock import utcnow
-from app.database import rows
+from app.database import by_id, rows
 from app.errors import Forbidden, Invalid, NotFound, SwarmStillOpen
 from app.events import hooks
 from app.events.services import record_event
@@ -326,7 +326,7 @@ def pin_decision(swarm: Swarm, user: User, message_id, *, pinned: bool = True, a
     _require_open(swarm)
     if _in_room(swarm, user) is None:
         raise Forbidden("Join the swarm to pin its decisions.")
-    message = db.session.get(SwarmMessage, int(message_id)) if str(message_id).isdigit() else None
+    message = by_id(db.session, SwarmMessage, message_id)
     if message is None or message.swarm_id != swarm.id:
         raise NotFound("There is no such message in this room.")
     at = at or utcnow()
@@ -358,7 +358,7 @@ def set_task_done(swarm: Swarm, user: User, task_id, done: bool, *, at=None) -> 
     _require_open(swarm)
     if _in_room(swarm, user) is None:
         raise Forbidden("Join the swarm to tick its tasks.")
-    task = db.session.get(SwarmTask, int(task_id)) if str(task_id).isdigit() else None
+    task = by_id(db.session, SwarmTask, task_id)
     if task is None or task.swarm_id != swarm.id:
         raise NotFound("There is no such task in this swarm.")
     task.done = bool(done)

@@ -24,6 +24,7 @@ from app.boards.services import active_columns, board_lanes
 from app.broadcast import emit_to_room, room
 from app.cards.models import Card
 from app.clock import utcnow
+from app.database import by_id
 from app.errors import Invalid, NotFound
 from app.extensions import db, socketio
 from app.metrics.flow import service_level_expectation
@@ -120,7 +121,7 @@ def _boards_owned_by(actor: User) -> list[Board]:
 
 
 def _link_of(board: Board, link_id) -> WallLink:
-    link = db.session.get(WallLink, int(link_id)) if str(link_id).isdigit() else None
+    link = by_id(db.session, WallLink, link_id)
     if link is None or link.board_id != board.id:
         raise NotFound("There is no such wall link on this board.")
     return link

@@ -17,12 +17,12 @@ from app.boards.models import (
     Board,
 )
 from app.cards.models import CARD_TYPES, LEVELS
+from app.database import MAX_ID
 from app.errors import DomainError, NotFound
 from app.extensions import db, htmx
 from app.swarms.andon import hook_for
 from app.swarms.models import SWARM_TYPE_LABELS, SWARM_TYPES
 from app.text import render_markdown
-from app.validation import MAX_ID
 
 ACTIVITY_LABELS = {
     "plan": "Plan",

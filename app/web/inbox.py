@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from app.boards.access import get_board
 from app.boards.services import active_columns, find_column, members_of
 from app.cards.services import get_card
+from app.database import row_id
 from app.extensions import csrf, db, htmx
 from app.notifications import email, services
 from app.notifications.models import EMAIL_CHOICES, KINDS
@@ -53,7 +54,7 @@ def index():
     unread_only = request.args.get("unread") == "1"
     before = request.args.get("before", "")
     page = services.inbox(current_user, unread_only=unread_only,
-                          before=int(before) if before.isdigit() else None,
+                          before=row_id(before),
                           limit=services.INBOX_PAGE + 1)
     pending = {invitation.id: invitation for invitation in pending_invitations(current_user)}
     return render_template("inbox/index.html", notifications=page[:services.INBOX_PAGE],
