@@ -1,0 +1,130 @@
+"""Stored XSS sweep: markup payloads in every text people type (board, column and lane names,
+card title, description, comments, block and andon reasons, tags, swarm texts and messages,
+stand-up notes, display names, a wall link's name, alert text), rendered in Chromium on every
+page where they appear and in the live pushes: nothing is run, no element gains a handler, and
+the payload reads as the text it was."""
+
+import pytest
+from playwright.sync_api import expect
+
+from app.accounts.services import user_by_username
+from app.boards.services import add_column, add_lane, create_board, update_board
+from app.cards.services import add_comment, block_card, create_card
+from app.extensions import db
+from app.standups.services import add_note, start_standup
+from app.swarms.andon import pull_andon
+from app.swarms.services import add_task, invite, post_message, start_swarm
+from app.wall.services import create_wall_link
+from tests import factories as make
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+PAYLOADS = [
+    "<script>window.__xss=1</script>",
+    '<img src=x onerror="window.__xss=1">',
+    '"><svg onload=window.__xss=1>',
+    "'><iframe srcdoc='<script>parent.__xss=1</script>'>",
+    "[click](javascript:window.__xss=1)",
+    "{{7*7}}<b onmouseover=window.__xss=1>x</b>",
+]
+# Anything on the page that would run: a handler attribute, a script we did not write, a
+# javascript: link, a frame; and the flag any payload would set.
+INJECTED = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.attributes) {
+      if (attr.name.startsWith('on')) found.push(el.tagName + ' ' + attr.name);
+      const url = ['href', 'src', 'action', 'formaction'].includes(attr.name);
+      if (url && attr.value.trim().toLowerCase().startsWith('javascript:')) {
+        found.push(el.tagName + ' javascript: URL');
+      }
+    }
+  }
+  const foreign = 'script:not([src]), iframe, object, embed';
+  document.querySelectorAll(foreign).forEach(el => found.push('<' + el.tagName + '>'));
+  if (window.__xss) found.push('a payload ran');
+  return found;
+}"""
+
+
+def said(index: int) -> str:
+    return PAYLOADS[index % len(PAYLOADS)]
+
+
+@pytest.fixture
+def poisoned(live_app):
+    """Board XSS, every text field of it filled with payloads; returns what the pages need."""
+    with live_app.app_context():
+        ann = make.user("ann", display_name=said(0)[:80])
+        bob = make.user("bob", display_name=said(1)[:80])
+        board = create_board(ann, name=said(2)[:120], key="XSS", template="simple")
+        update_board(board, ann, description=said(3))
+        make.member(board, bob)
+        add_column(board, ann, name=said(4)[:60], kind="active")
+        add_lane(board, ann, name=said(5)[:60])
+        card = create_card(board, ann, title=said(0), description="\n\n".join(PAYLOADS),
+                           tags=["<b>x</b>", "&lt;i&gt;"], owner="bob")
+        other = create_card(board, ann, title=said(1))
+        add_comment(card, bob, " ".join(PAYLOADS) + " @ann")
+        block_card(other, ann, said(2))
+        swarm = start_swarm(card, ann, type="backlog", help_needed=said(3), tried=said(4))
+        invite(swarm, ann, "bob", why=said(5))
+        post_message(swarm, ann, "\n\n".join(PAYLOADS))
+        add_task(swarm, ann, said(1))
+        third = create_card(board, ann, title=said(5))
+        pull_andon(third, ann, said(0))
+        standup = start_standup(board, ann)
+        add_note(standup, ann, said(1), card_key=card.key)
+        _, wall = create_wall_link(board, ann, name=said(2)[:80])
+        db.session.commit()
+        return {"card": card.key, "swarm": swarm.id, "wall": wall, "standup": standup.id}
+
+
+def clean(page, path: str):
+    found = page.evaluate(INJECTED)
+    assert found == [], f"{path}: {found}"
+    assert page.errors == [], f"{path}: {page.errors}"
+
+
+def test_no_payload_runs_on_any_page(live_server, new_page, poisoned):
+    page = new_page()
+    log_in(page, live_server, "bob")
+    for path in ("/", "/boards/XSS", f"/cards/{poisoned['card']}", f"/swarms/{poisoned['swarm']}",
+                 "/boards/XSS/metrics", "/boards/XSS/dispatch", "/boards/XSS/drop-in",
+                 "/boards/XSS/standups", "/boards/XSS/archived", "/inbox", "/swarms/search",
+                 "/profile", "/people/ann"):
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+        clean(page, path)
+    page.goto(f"{live_server}/cards/{poisoned['card']}")
+    # What was typed is shown as typed.
+    expect(page.locator("h1").first).to_contain_text(said(0))
+    wall = new_page()
+    wall.goto(f"{live_server}/wall/{poisoned['wall']}")
+    wall.wait_for_selector("#board .cell")
+    clean(wall, "the wall")
+
+
+def test_no_payload_runs_when_it_arrives_live(live_server, live_app, new_page, poisoned):
+    board_page = new_page()
+    log_in(board_page, live_server, "bob")
+    board_page.goto(f"{live_server}/boards/XSS")
+    expect(board_page.locator("#live-state")).to_have_text("Live")
+    room = board_page.context.new_page()
+    room.errors = []
+    room.goto(f"{live_server}/swarms/{poisoned['swarm']}")
+    with live_app.app_context():
+        ann = user_by_username("ann")
+        from app.boards.access import get_board
+        from app.swarms.services import get_swarm
+
+        board = get_board("XSS", ann)
+        fresh = create_card(board, ann, title=said(3) + " live")
+        block_card(fresh, ann, said(4))
+        post_message(get_swarm(poisoned["swarm"], ann), ann, said(5) + " live")
+        db.session.commit()
+    expect(board_page.locator("#board")).to_contain_text(said(3) + " live")
+    expect(room.locator("#room")).to_contain_text("live")
+    clean(board_page, "the board after a push")
+    clean(room, "the swarm room after a push")
