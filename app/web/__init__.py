@@ -5,6 +5,7 @@ import json
 from flask import current_app, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -157,6 +158,22 @@ def register_error_handlers(app) -> None:
         if error.code == 404:
             message = "There is nothing at this address."
         return error_response(message, error.code or 500, error.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unreachable(error):
+        """The database cannot be reached (restarting, the network between): say so at once,
+        and let the pool connect afresh on the next request (no restart of ours needed)."""
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            db.session.remove()  # the connection is gone: drop the session with it
+        current_app.logger.warning("Database unreachable: %s", str(error).splitlines()[0][:200])
+        response = error_response("The database cannot be reached just now; nothing was saved. "
+                                  "Try again in a moment.", 503, "unavailable")
+        response = make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
