@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
 from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
+from app.accounts.throttle import LoginFailures
 from app.alerts.models import Alert, AlertIntake
 from app.boards.models import Board, BoardColumn, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
@@ -36,6 +37,7 @@ __all__ = [
     "Comment",
     "Event",
     "Lane",
+    "LoginFailures",
     "MailSettings",
     "Notification",
     "Standup",

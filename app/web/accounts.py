@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.accounts import throttle
 from app.accounts.models import User
 from app.accounts.services import (
     authenticate,
@@ -39,10 +40,20 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        keys = throttle.keys_for(username, request.remote_addr)
+        if wait := throttle.wait_left(keys):
+            flash(f"Too many failed logins for this account or from this address; try again in "
+                  f"{wait} seconds.", "error")
+            return render_template("accounts/login.html"), 429, {"Retry-After": str(wait)}
+        user = authenticate(username, request.form.get("password", ""))
         if user is None:
+            throttle.failed(keys)
+            db.session.commit()
             flash("That username and password do not match.", "error")
             return render_template("accounts/login.html"), 401
+        throttle.succeeded(keys)
+        db.session.commit()
         login_user(user, remember=bool(request.form.get("remember")))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html")
