@@ -26,9 +26,11 @@ READY = "#board[data-ready='1']"
 SEED = 20240604
 MOVES = 30
 
+# Every WebSocket is pointed at an address of the same server that does not upgrade: the
+# handshake fails as a refused upgrade does (same origin, so the page's CSP allows the attempt).
 REFUSE_WEBSOCKETS = """
 window.WebSocket = class extends window.WebSocket {
-  constructor(url, protocols) { super("ws://127.0.0.1:9/", protocols); }
+  constructor(url, protocols) { super("ws://" + location.host + "/no-upgrade-here", protocols); }
 };
 """
 
@@ -334,7 +336,7 @@ def test_a_page_that_cannot_open_a_socket_polls_and_stays_current(
 ):
     page = new_page()
     # As behind a proxy that lets neither Socket.IO transport through. Routes see only HTTP,
-    # so WebSockets are pointed at a closed port: the handshake fails as a refused upgrade does.
+    # so WebSockets are pointed at an address that refuses the upgrade.
     page.context.route("**/socket.io/**", lambda route: route.abort())
     page.context.add_init_script(REFUSE_WEBSOCKETS)
     log_in(page, live_server, "ann")
