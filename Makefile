@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve serve-cluster test quicktest lint format bench clean
+.PHONY: run serve serve-cluster test quicktest lint format bench soak clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Swarmboard needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -85,6 +85,15 @@ bench: $(VENV)/.installed-dev
 		|| { rm -rf $(LISTENER)/node_modules; echo "npm ci failed: the live benchmarks listen with python-socketio"; }; \
 	fi
 	$(BIN)/python -m bench
+
+# Two `make serve` processes on PostgreSQL and a Redis of its own, 200 sockets, 10 movers; then a
+# process killed, Redis restarted, PostgreSQL cut for 10 s, a listener stalled (bench/soak.py).
+# SOAK_SECONDS per scenario (180 by default; five scenarios).
+soak: $(VENV)/.installed-dev
+	@if [ ! -d $(LISTENER)/node_modules ] || [ $(LISTENER)/package-lock.json -nt $(LISTENER)/node_modules ]; then \
+		npm ci --prefix $(LISTENER) --no-audit --no-fund --silent; \
+	fi
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -241,16 +241,18 @@ class Audience:
 class Server:
     """gunicorn with one gevent-websocket worker, as `make serve` runs it."""
 
-    def __init__(self, target: str, folder: Path, **env: str):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+    def __init__(self, target: str, folder: Path, port: int | None = None, **env: str):
+        if port is None:  # a given port: a server started again where its clients knew it
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = folder / f"gunicorn-{port}.log"
         environment = {**os.environ, "SOCKETIO_ASYNC_MODE": "gevent", "SECRET_KEY": "bench", **env}
         if "REDIS_URL" not in env:
             environment.pop("REDIS_URL", None)
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--worker-class", WORKER, "--workers", "1",
                  "--worker-connections", "4000", "--bind", f"127.0.0.1:{port}", target],
@@ -266,16 +268,20 @@ class Server:
         self.stop()
         raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()[-2000:]}")
 
-    def worker_rss_kib(self) -> int:
-        """Resident memory of the worker (the process holding the connections)."""
+    def worker_pid(self) -> int:
+        """The gunicorn worker (the process holding the connections)."""
         for entry in Path("/proc").iterdir():
             with contextlib.suppress(OSError, ValueError):
                 if entry.name.isdigit() and int(
                     (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
                 ) == self.process.pid:
-                    status = (entry / "status").read_text()
-                    return int(status.split("VmRSS:")[1].split()[0])
+                    return int(entry.name)
         raise RuntimeError("no gunicorn worker found")
+
+    def worker_rss_kib(self) -> int:
+        """Resident memory of the worker."""
+        status = (Path("/proc") / str(self.worker_pid()) / "status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0])
 
     def stop(self) -> None:
         self.process.terminate()

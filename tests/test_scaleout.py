@@ -311,3 +311,24 @@ def test_presence_spans_processes(cluster, board, listen):
     on_b.close()
     on_a.viewers_become({owner})
     second.viewers_become({owner})
+
+
+def test_a_move_is_stored_and_answered_while_redis_is_away(app, simple):
+    """Presence lives in Redis at scale; a soak run found moves answered 500 (and rolled back)
+    while Redis restarted. The change must go on: its push is rendered for whoever may look."""
+    from app.accounts.services import create_token
+    from app.cards.models import Card
+    from app.extensions import db
+    from app.realtime.presence import RedisPresence
+    from tests import factories as make
+
+    board, ann, _ = simple
+    card = make.card(board, ann, "Printer jam")
+    token = create_token(ann, "soak")
+    db.session.commit()
+    app.extensions["sb_presence"] = RedisPresence("redis://127.0.0.1:1/0")  # nobody listens
+    answer = app.test_client().post(f"/api/v1/cards/{card.key}/move", json={"column": "Doing"},
+                                    headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Card, card.id).column.name == "Doing"

@@ -30,7 +30,7 @@ def _render_pushes(session: Session, *, batch: hooks.Batch) -> None:
         for board, events in by_board.values():
             events.sort(key=lambda e: e.seq)
             # HTML is rendered once per commit for all viewers, and only if there are any.
-            watched = current_app.extensions["sb_presence"].watched(board.key)
+            watched = _watched(board.key)
             try:
                 messages = board_messages(board, events, render=watched)
             except Exception:  # a push must never cost the change itself: views re-fetch
@@ -42,6 +42,17 @@ def _render_pushes(session: Session, *, batch: hooks.Batch) -> None:
     # A page whose request is answered with the board sends its socket id: its echo would only
     # race that answer (and steal the focus or undo a form reset the answer brings).
     batch.kept[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
+
+
+def _watched(board_key: str) -> bool:
+    """Whether anyone views the board. Presence lives in Redis at scale: while Redis is away,
+    render for whoever may look, rather than fail the change being committed (a soak run found
+    moves answered 500 and not stored during a Redis restart)."""
+    try:
+        return current_app.extensions["sb_presence"].watched(board_key)
+    except Exception:  # noqa: BLE001  (redis' errors, whichever; the change must go on)
+        current_app.logger.warning("Presence unavailable; rendering the push for %s", board_key)
+        return True
 
 
 @hooks.committed.connect
