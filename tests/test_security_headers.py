@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from app.extensions import db
 from app.swarms.services import start_swarm
 from app.wall.services import create_wall_link
 from tests import factories as make
-from tests.conftest import CsrfClient, make_app
+from tests.conftest import CsrfClient, _truncate_all, make_app
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|\bhx-on[:-]", re.I)
@@ -89,6 +90,10 @@ def proxied_app(database_url):
     app.test_client_class = CsrfClient
     with app.app_context():
         yield app
+        db.session.remove()
+        if database_url.startswith("postgresql"):
+            _truncate_all(app)  # the shared test database, as the `app` fixture leaves it
+        db.engine.dispose()
 
 
 def test_behind_a_trusted_proxy_tls_is_seen_and_framing_can_be_allowed(proxied_app):
