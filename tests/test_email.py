@@ -100,14 +100,15 @@ def test_changes_wait_for_the_daily_digest_at_the_persons_hour(smtp, team):
 
 def test_quiet_hours_hold_email_until_they_end(smtp, team):
     board, ann, bob = team
-    update_mail_settings(bob, email="bob@example.com", choices={}, timezone="Europe/Paris",
+    # Tokyo: UTC+9 all year (no summer time to move the hours under the test).
+    update_mail_settings(bob, email="bob@example.com", choices={}, timezone="Asia/Tokyo",
                          quiet_from="22:00", quiet_until="07:00", digest_hour="8")
     card = make.card(board, ann, "Disk full")
     add_comment(card, ann, "@bob tonight please")
     db.session.commit()
-    assert email_round("t", now=today(22)) == 0  # 23:00 in Paris
-    assert email_round("t", now=today(5, 30)) == 0  # 06:30 in Paris
-    assert email_round("t", now=today(6, 5)) == 1  # 07:05 in Paris
+    assert email_round("t", now=today(13)) == 0  # 22:00 in Tokyo
+    assert email_round("t", now=today(21, 30)) == 0  # 06:30 in Tokyo
+    assert email_round("t", now=today(22, 5)) == 1  # 07:05 in Tokyo
 
 
 def test_what_someone_wants_never_is_not_emailed(smtp, team):
