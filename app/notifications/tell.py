@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.boards.models import BoardMember
+from app.boards.services import members_of
 from app.broadcast import emit_to_room
 from app.cards.models import Card, Comment
 from app.events import hooks
@@ -37,11 +37,16 @@ CHANGES = (
     "card.linked", "swarm.started", "swarm.resolved", "swarm.cancelled", "swarm.decision",
     "alert.fired", "alert.resolved",
 )
+# Every event someone may hear of: the rest are passed over without a query.
+HEARD = frozenset(CHANGES) | {"swarm.invited", "card.commented", "swarm.message",
+                              "card.andon_pulled"}
 EXCERPT = 160
 
 
 def who_hears(board, event) -> dict[int, str]:
     """Each person who should hear of the event, with the most pressing kind that applies."""
+    if event.type not in HEARD:
+        return {}  # swarm tasks, checklist ticks…: nobody is told, nothing to look up
     heard: dict[int, str] = {}
 
     def add(user_ids, kind: str) -> None:
@@ -58,7 +63,7 @@ def who_hears(board, event) -> dict[int, str]:
     if event.type in ("card.commented", "swarm.message"):
         add(_ids_of(mentioned(_said(event))), "mention")
     if event.type == "card.andon_pulled":
-        add(db_members(board.id), "andon")
+        add({member.user_id for member in members_of(board)}, "andon")
     if card is not None and event.type in CHANGES:
         columns = {event.from_column_id, event.to_column_id, card.column_id} - {None}
         concerned = watchers(board.id, card.id, columns) | in_swarm
@@ -71,11 +76,6 @@ def who_hears(board, event) -> dict[int, str]:
     heard.pop(event.actor_id, None)
     allowed = able_to_see(board.id, set(heard)) | in_swarm | invited
     return {user_id: kind for user_id, kind in heard.items() if user_id in allowed}
-
-
-def db_members(board_id: int) -> set[int]:
-    return set(db.session.scalars(select(BoardMember.user_id).where(
-        BoardMember.board_id == board_id)))
 
 
 def _ids_of(usernames) -> set[int]:
