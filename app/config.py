@@ -72,6 +72,36 @@ def from_environment(instance_path: Path) -> dict:
         # Email (docs/notifications.md): off unless SMTP_URL or SMTP_HOST is set.
         "SMTP": smtp_settings(os.environ),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "Swarmboard <swarmboard@localhost>",
+        # Single sign-on (docs/accounts.md): off unless OIDC_DISCOVERY_URL is set.
+        "OIDC": oidc_settings(os.environ),
+    }
+
+
+def oidc_settings(env) -> dict | None:
+    """OpenID Connect from OIDC_DISCOVERY_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET; None when
+    the discovery URL is unset. OIDC_TEAM_MAP maps the provider's groups to teams
+    ("sre=Site Reliability, ops=Operations"; "*" for groups named like teams)."""
+    url = env.get("OIDC_DISCOVERY_URL")
+    if not url:
+        return None
+    if not env.get("OIDC_CLIENT_ID") or not env.get("OIDC_CLIENT_SECRET"):
+        raise ValueError("OIDC_DISCOVERY_URL needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+    team_map = None
+    if mapping := env.get("OIDC_TEAM_MAP"):
+        team_map = {}
+        for pair in _words(mapping):
+            group, _, team = pair.partition("=")
+            team_map[group.strip()] = (team or group).strip()
+    return {
+        "discovery_url": url,
+        "client_id": env["OIDC_CLIENT_ID"],
+        "client_secret": env["OIDC_CLIENT_SECRET"],
+        "name": env.get("OIDC_NAME") or "single sign-on",
+        "scopes": env.get("OIDC_SCOPES") or "openid email profile",
+        "auto_provision": (env.get("OIDC_AUTO_PROVISION") or "").lower() in ("1", "true", "yes"),
+        "link_by_email": (env.get("OIDC_LINK_BY_EMAIL") or "1").lower() in ("1", "true", "yes"),
+        "groups_claim": env.get("OIDC_GROUPS_CLAIM") or "groups",
+        "team_map": team_map,
     }
 
 

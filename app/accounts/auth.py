@@ -27,14 +27,27 @@ def token_user() -> User | None:
     return request.environ[TOKEN_USER]
 
 
+def user_for_session(session_id: str) -> User | None:
+    """The person a session names ("<id>.<session version>"), while they are active and the
+    session is not older than their last reset, deactivation or "log out everywhere". A bare
+    id (sessions made before versions existed) stands only while nothing has ended them."""
+    user_id, _, version = str(session_id).partition(".")
+    user = by_id(db.session, User, user_id)
+    if user is None or not user.is_active:
+        return None
+    if str(user.session_version) != (version or "0"):
+        return None
+    return user
+
+
 def init_login(login) -> None:
     login.login_view = "accounts.login"
     login.login_message = "Please log in to see that page."
     login.login_message_category = "info"
 
     @login.user_loader
-    def load_user(user_id: str) -> User | None:
-        return by_id(db.session, User, user_id)
+    def load_user(session_id: str) -> User | None:
+        return user_for_session(session_id)
 
     @login.request_loader
     def load_user_from_token(_request) -> User | None:

@@ -5,7 +5,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +16,7 @@ from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.validation import clean_text, whole_number
 
+ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "sb_"
@@ -50,8 +51,14 @@ def create_user(
 
 
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == (username or "").lower()))
-    if user is None or not check_password_hash(user.password_hash, password or ""):
+    """The active person with this username (or email address) and password; None otherwise,
+    whatever the reason (the login page gives one answer for all of them)."""
+    name = (username or "").strip().lower()
+    column = User.email if "@" in name else User.username
+    user = db.session.scalar(select(User).where(func.lower(column) == name))
+    if user is None or not user.is_active or not user.can_use_password:
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
         return None
     return user
 
@@ -113,7 +120,7 @@ def user_for_token(token: str, *, read_only: bool = False) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     record = db.session.scalar(_LIVE_TOKEN, {"digest": _digest(token)})
-    if record is None:
+    if record is None or not record.user.is_active:
         return None
     now = utcnow()
     # A read must not write (it would take SQLite's write lock), and a busy client need not

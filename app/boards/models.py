@@ -110,3 +110,26 @@ class Lane(db.Model):
 
     def __repr__(self) -> str:
         return f"<Lane {self.name}>"
+
+
+class BoardInvite(db.Model):
+    """An invitation to a board with the role it grants: sent to one email address (single
+    use), or a link to share that expires and admits up to `max_uses` people. Only the
+    token's SHA-256 is stored."""
+
+    __tablename__ = "board_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    max_uses: Mapped[int] = mapped_column(default=1)
+    uses: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None]
+
+    board: Mapped[Board] = relationship()
+    created_by: Mapped[User | None] = relationship()

@@ -11,20 +11,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.accounts.services import ADDRESS
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.notifications.models import DEFAULT_EMAIL, EMAIL_CHOICES, KINDS, MailSettings
 from app.validation import choice
 
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ADDRESS_MAX = 254
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 EVERY_KIND = "*"
-
-
-def mail_on() -> bool:
-    """Whether this server sends email (SMTP_URL or SMTP_HOST is set)."""
-    return current_app.config.get("SMTP") is not None
 
 
 def settings_of(user: User) -> MailSettings:
@@ -72,6 +67,8 @@ def update_mail_settings(user: User, *, email, choices: dict, timezone, quiet_fr
         raise Invalid("The digest hour must be a whole hour from 0 to 23.")
     chosen = {kind: choice(choices.get(kind) or DEFAULT_EMAIL[kind], EMAIL_CHOICES,
                            f"Email for {KINDS[kind].lower()}") for kind in KINDS}
+    if (email or None) != user.email:
+        user.email_verified_at = None  # a new address is confirmed by a link sent to it
     user.email = email or None
     settings = stored_settings(user)
     settings.choices, settings.timezone = chosen, timezone

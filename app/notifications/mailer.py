@@ -11,22 +11,19 @@ the claim and the send loses that email, never the notification in the inbox.
 
 import logging
 import smtplib
-import ssl
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 
-from flask import current_app, render_template
 from sqlalchemy import select, update
 
 from app.accounts.models import User
 from app.clock import utcnow
 from app.extensions import db
+from app.mail import link, mail_on, message_to, send
 from app.notifications.email import (
     EVERY_KIND,
     digest_due,
     in_quiet_hours,
-    mail_on,
     settings_of,
     stored_settings,
     unsubscribe_token,
@@ -36,7 +33,6 @@ from app.notifications.models import KINDS, Notification
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=2)  # older notifications are left to the inbox
 BATCH = 500
-SUBJECT_MAX = 150
 
 
 def email_round(runner_name: str, now: datetime | None = None) -> int:
@@ -102,10 +98,6 @@ def _claim(notifications: list[Notification], now: datetime) -> set[int]:
     return set(taken.scalars())
 
 
-def link(path: str) -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
-
-
 def compose(user: User, notifications: list[Notification], *, digest: bool) -> EmailMessage:
     """One message: a notification alone, several at once, or the day's digest; plain text
     and HTML, with the one-click unsubscribe headers (RFC 8058)."""
@@ -124,32 +116,7 @@ def compose(user: User, notifications: list[Notification], *, digest: bool) -> E
     context = dict(user=user, items=items, digest=digest, unsubscribe=unsubscribe,
                    kind_label=KINDS.get(kind, "all Swarmboard notifications").lower(),
                    profile=link("/profile#notifications"))
-    message = EmailMessage()
-    message["Subject"] = " ".join(subject.split())[:SUBJECT_MAX]
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = user.email
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="swarmboard")
+    message = message_to(user.email, subject, "inbox/email", **context)
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template("inbox/email.txt", **context))
-    message.add_alternative(render_template("inbox/email.html", **context), subtype="html")
     return message
-
-
-def send(message: EmailMessage) -> None:
-    """Hand the message to the configured SMTP server."""
-    smtp = current_app.config["SMTP"]
-    timeout = current_app.config.get("SMTP_TIMEOUT", 10)
-    if smtp["tls"] == "ssl":
-        client = smtplib.SMTP_SSL(smtp["host"], smtp["port"], timeout=timeout,
-                                  context=ssl.create_default_context())
-    else:
-        client = smtplib.SMTP(smtp["host"], smtp["port"], timeout=timeout)
-    with client:
-        if smtp["tls"] == "starttls":
-            client.starttls(context=ssl.create_default_context())
-        if smtp["user"]:
-            client.login(smtp["user"], smtp["password"])
-        client.send_message(message)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.broadcast import emit_to_room, room
 from app.events import hooks
 from app.extensions import socketio
+from app.swarms.live import user_room
 
 READY = "board_pushes"
 SKIP = "board_push_skip_sid"
@@ -78,4 +79,22 @@ def evict(board_key: str, username: str) -> None:
     presence = current_app.extensions["sb_presence"]
     for sid in presence.sids_of(board_key, username):
         presence.leave(board_key, sid)
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def end_live_sessions(user, board_keys: list[str]) -> None:
+    """Someone deactivated or logged out everywhere: every socket of theirs is told and
+    disconnected at once, in any process (their boards' sockets through presence, which knows
+    them all; this process's others through their personal room); their next connect is
+    refused, as the session it carries no longer stands."""
+    presence = current_app.extensions["sb_presence"]
+    personal = user_room(user.id)
+    socketio.emit("session_ended", {"message": "You were logged out."}, to=personal)
+    sids = set()
+    for key in board_keys:
+        for sid in presence.sids_of(key, user.username):
+            presence.leave(key, sid)
+            sids.add(sid)
+    sids.update(sid for sid, _ in socketio.server.manager.get_participants("/", personal))
+    for sid in sids:
         socketio.server.disconnect(sid, namespace="/")

@@ -32,8 +32,11 @@ def presence():
 
 
 def socket_user() -> User | None:
+    """The socket's person, while they are active (a deactivated person's socket is refused
+    from their next event on, besides being disconnected)."""
     user_id = session.get(USER_KEY)
-    return db.session.get(User, user_id) if user_id else None
+    user = db.session.get(User, user_id) if user_id else None
+    return user if user is not None and user.is_active else None
 
 
 def refuse(message: str) -> dict:

@@ -21,6 +21,7 @@ from app.cards.models import CARD_TYPES, LEVELS
 from app.database import MAX_ID
 from app.errors import DomainError, NotFound
 from app.extensions import db, htmx
+from app.mail import mail_on
 from app.swarms.andon import hook_for
 from app.swarms.models import SWARM_TYPE_LABELS, SWARM_TYPES
 from app.text import render_markdown
@@ -222,6 +223,7 @@ def register_template_helpers(app) -> None:
         DONE_SHOWN_PER_CELL=DONE_SHOWN_PER_CELL,
         SWARM_TYPES=SWARM_TYPES,
         SWARM_TYPE_LABELS=SWARM_TYPE_LABELS,
+        mail_on=mail_on,
     )
 
 
@@ -239,13 +241,16 @@ def register_blueprints(app) -> None:
     app.url_map.converters["int"] = DatabaseInt
     from app.web import (
         accounts,
+        admin,
         alerts,
         boards,
         cards,
         history,
         inbox,
+        invites,
         live,
         metrics,
+        sso,
         standups,
         swarm_cards,  # noqa: F401  (its routes are on the swarming blueprint)
         swarming,
@@ -256,5 +261,6 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, alerts, inbox, live):
+                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso):
         app.register_blueprint(area.bp)
+    sso.init_sso(app)

@@ -1,15 +1,24 @@
 """Log in and out, the personal home page ("My work"), the profile (skills, interests, being
 available to help, API tokens) and other people's profiles."""
 
-from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts import throttle
+from app.accounts.admin import end_sessions
 from app.accounts.models import User
+from app.accounts.recovery import (
+    LinkRefused,
+    change_password,
+    check_link,
+    confirm_email,
+    reset_password,
+    send_confirmation,
+    send_reset,
+)
 from app.accounts.services import (
     authenticate,
     create_token,
@@ -19,22 +28,22 @@ from app.accounts.services import (
     user_by_username,
 )
 from app.boards.access import boards_for
+from app.boards.invites import invite_for
 from app.cards.age import card_age_days
 from app.cards.models import Card
 from app.cards.wip import board_counts
 from app.clock import utcnow
+from app.errors import DomainError, Invalid
 from app.extensions import db, htmx
+from app.mail import mail_on
 from app.swarms.experts import interests_of, loads, remove_skill, set_available, set_interest
 from app.swarms.models import Availability
 from app.swarms.services import pending_invitations
+from app.validation import clean_text
+from app.web.signin import INVITE_KEY, signed_in
+from app.web.sso import provider_logout_url
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and not urlparse(target).netloc and target.startswith("/"):
-        return target
-    return url_for("accounts.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,16 +62,124 @@ def login():
             flash("That username and password do not match.", "error")
             return render_template("accounts/login.html"), 401
         throttle.succeeded(keys)
-        db.session.commit()
-        login_user(user, remember=bool(request.form.get("remember")))
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/login.html")
+        return signed_in(user, "login.password", remember=bool(request.form.get("remember")))
+    return render_template("accounts/login.html", invite_board=_waiting_invitation())
+
+
+def _waiting_invitation() -> str | None:
+    """The board of the invitation someone logs in to accept, to say so on the login page."""
+    if token := session.get(INVITE_KEY):
+        try:
+            return invite_for(token).board.name
+        except DomainError:
+            session.pop(INVITE_KEY, None)
+    return None
 
 
 @bp.post("/logout")
 def logout():
+    """Log out; a single-sign-on session is ended at the provider too (it sends the browser
+    back to the login page)."""
+    at_provider = provider_logout_url()
     logout_user()
-    return redirect(url_for("accounts.login"))
+    return redirect(at_provider or url_for("accounts.login"))
+
+
+# --- forgotten passwords and confirming addresses ------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    if not mail_on():
+        return render_template("accounts/forgot.html", mail_on=False), 503
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        keys = throttle.keys_for(f"reset:{name}", request.remote_addr)
+        if wait := throttle.wait_left(keys):
+            flash(f"Too many requests; try again in {wait} seconds.", "error")
+            return render_template("accounts/forgot.html", mail_on=True), 429, \
+                {"Retry-After": str(wait)}
+        throttle.failed(keys)  # every request counts: the links are not free to send
+        send_reset(name)
+        db.session.commit()
+        return render_template("accounts/forgot.html", mail_on=True, sent=True)
+    return render_template("accounts/forgot.html", mail_on=True)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    record = check_link(token, "reset")
+    if request.method == "POST":
+        try:
+            user = reset_password(token, request.form.get("password", ""),
+                                  request.form.get("again", ""))
+        except LinkRefused:
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template("accounts/reset.html", person=record.user), 422
+        db.session.commit()
+        logout_user()
+        flash("Your password is set; log in with it.", "success")
+        return redirect(url_for("accounts.login", username=user.username))
+    return render_template("accounts/reset.html", person=record.user)
+
+
+@bp.get("/email/verify/<token>")
+def verify_email(token: str):
+    user = confirm_email(token)
+    db.session.commit()
+    return render_template("accounts/verified.html", person=user)
+
+
+@bp.post("/profile/email/confirm")
+@login_required
+def resend_confirmation():
+    if not current_user.email:
+        raise Invalid("Give an email address first (under Notifications).")
+    if current_user.email_verified_at is not None:
+        flash(f"{current_user.email} is already confirmed.", "info")
+    elif send_confirmation(current_user):
+        flash(f"We sent a link to {current_user.email}: open it to confirm the address.",
+              "success")
+    else:
+        flash("The confirmation email could not be sent; try again later.", "error")
+    return redirect(url_for("accounts.profile") + "#notifications")
+
+
+# --- one's own account --------------------------------------------------------------------
+
+
+@bp.post("/profile/about")
+@login_required
+def save_about():
+    current_user.display_name = clean_text(request.form.get("display_name", ""),
+                                           "Display name", 80)
+    db.session.commit()
+    flash("Your name is saved.", "success")
+    return redirect(url_for("accounts.profile") + "#account")
+
+
+@bp.post("/profile/password")
+@login_required
+def save_password():
+    change_password(current_user, request.form.get("current", ""),
+                    request.form.get("password", ""), request.form.get("again", ""))
+    db.session.commit()
+    login_user(current_user._get_current_object())  # this session goes on, the others end
+    flash("Password changed; your other sessions are logged out.", "success")
+    return redirect(url_for("accounts.profile") + "#account")
+
+
+@bp.post("/profile/sessions/end")
+@login_required
+def end_other_sessions():
+    end_sessions(current_user, current_user)
+    db.session.commit()
+    login_user(current_user._get_current_object())
+    flash("Logged out everywhere else.", "success")
+    return redirect(url_for("accounts.profile") + "#account")
 
 
 @bp.get("/")

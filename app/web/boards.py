@@ -11,6 +11,7 @@ from app.alerts.services import intake_of, recent_alerts
 from app.board_view import CardFilter, board_view
 from app.boards import services
 from app.boards.access import get_board, require_role
+from app.boards.invites import open_invites
 from app.boards.stream_templates import TEMPLATES
 from app.cards.services import archived_cards, assignable_people, create_card
 from app.errors import Invalid
@@ -102,7 +103,8 @@ def quick_add(key: str):
 
 
 def render_settings(board, message: str | None = None, new_hook: tuple | None = None,
-                    new_wall: tuple | None = None, new_webhook=None, level: str = "success"):
+                    new_wall: tuple | None = None, new_webhook=None, level: str = "success",
+                    new_invite: tuple | None = None):
     """The settings page (or its HTMX fragment); `new_hook` / `new_wall` is (hook or link,
     token), `new_webhook` the webhook, right after one is made: the only time its token or
     secret is shown."""
@@ -126,6 +128,8 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
         alert_intake=intake_of(board),
         alert_andon_policies=ANDON_POLICIES,
         recent_alerts=recent_alerts(board),
+        invites=open_invites(board),
+        new_invite=new_invite,
     )
     if htmx:
         html = render_template("boards/_settings.html", **context)
@@ -136,10 +140,12 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
 
 
 def settings_done(board, message: str, new_hook: tuple | None = None,
-                  new_wall: tuple | None = None, new_webhook=None, level: str = "success"):
+                  new_wall: tuple | None = None, new_webhook=None, level: str = "success",
+                  new_invite: tuple | None = None):
     db.session.commit()
-    if htmx or new_hook or new_wall or new_webhook:  # a new secret is shown once, now
-        return render_settings(board, message, new_hook, new_wall, new_webhook, level)
+    if htmx or new_hook or new_wall or new_webhook or new_invite:  # shown once, now
+        return render_settings(board, message, new_hook, new_wall, new_webhook, level,
+                               new_invite)
     if level != "success":
         flash(message, level)
     return redirect(url_for("boards.settings", key=board.key))

@@ -6,11 +6,13 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.accounts.recovery import send_confirmation
 from app.boards.access import get_board
 from app.boards.services import active_columns, find_column, members_of
 from app.cards.services import get_card
 from app.database import row_id
 from app.extensions import csrf, db, htmx
+from app.mail import mail_on
 from app.notifications import email, services
 from app.notifications.models import EMAIL_CHOICES, KINDS
 from app.notifications.tell import ring
@@ -152,7 +154,7 @@ def mentionable(key: str):
 @bp.app_template_global("mail_settings_view")
 def mail_settings_view() -> dict:
     """For the profile's Notifications section."""
-    return dict(settings=email.settings_of(current_user), mail_on=email.mail_on(), kinds=KINDS,
+    return dict(settings=email.settings_of(current_user), mail_on=mail_on(), kinds=KINDS,
                 choices=EMAIL_CHOICES, timezones=sorted(available_timezones()))
 
 
@@ -167,6 +169,10 @@ def save_mail_settings():
         digest_hour=request.form.get("digest_hour", "8"))
     db.session.commit()
     message = "Notification settings saved."
+    if current_user.email and current_user.email_verified_at is None and mail_on():
+        sent = send_confirmation(current_user)
+        message += (f" We sent a link to {current_user.email}: open it to confirm the address."
+                    if sent else " The confirmation email could not be sent; try again later.")
     if not htmx:
         flash(message, "success")
         return redirect(url_for("accounts.profile") + "#notifications")

@@ -1,6 +1,7 @@
 // Every logged-in page: one socket for the person (the board's own socket where the page has
 // one), which the server puts in the person's room; swarm invitations arrive on it as toasts,
-// with the header's count, and the inbox's unread count for the bell.
+// with the header's count, and the inbox's unread count for the bell; and the end of the
+// session when an admin deactivates the person or logs them out everywhere.
 (function () {
   "use strict";
   let socket = null;
@@ -28,11 +29,19 @@
     bell.setAttribute("aria-label", "Inbox, " + message.unread + " unread");
   }
 
+  // Deactivated, or logged out everywhere: the server ends the socket; this page goes to the
+  // login rather than keep showing (and reconnecting for) what the person may no longer see.
+  function onSessionEnded() {
+    socket.io.opts.reconnection = false;
+    window.location.assign("/login?ended=1");
+  }
+
   function adopt(live) {
     if (socket) return;
     socket = live;
     socket.on("invitation", onInvitation);
     socket.on("inbox", onInbox);
+    socket.on("session_ended", onSessionEnded);
     document.dispatchEvent(new CustomEvent("user-socket", { detail: socket }));
   }
 
