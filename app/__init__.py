@@ -1,6 +1,7 @@
 """Swarmboard: a live Kanban and swarming board for IT service teams."""
 
 import gc
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -41,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    if "LDAP" not in app.config:  # docs/accounts.md; read here, as the reader is in accounts
+        from app.accounts.ldap import ldap_settings
+
+        app.config["LDAP"] = ldap_settings(os.environ)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                           config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 

@@ -86,12 +86,6 @@ def oidc_settings(env) -> dict | None:
         return None
     if not env.get("OIDC_CLIENT_ID") or not env.get("OIDC_CLIENT_SECRET"):
         raise ValueError("OIDC_DISCOVERY_URL needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
-    team_map = None
-    if mapping := env.get("OIDC_TEAM_MAP"):
-        team_map = {}
-        for pair in _words(mapping):
-            group, _, team = pair.partition("=")
-            team_map[group.strip()] = (team or group).strip()
     return {
         "discovery_url": url,
         "client_id": env["OIDC_CLIENT_ID"],
@@ -101,8 +95,20 @@ def oidc_settings(env) -> dict | None:
         "auto_provision": (env.get("OIDC_AUTO_PROVISION") or "").lower() in ("1", "true", "yes"),
         "link_by_email": (env.get("OIDC_LINK_BY_EMAIL") or "1").lower() in ("1", "true", "yes"),
         "groups_claim": env.get("OIDC_GROUPS_CLAIM") or "groups",
-        "team_map": team_map,
+        "team_map": team_map(env.get("OIDC_TEAM_MAP")),
     }
+
+
+def team_map(value: str | None) -> dict | None:
+    """"sre=Site Reliability, ops=Operations" as {group: team}; "*" maps groups named like a
+    team to that team; None when unset (teams are then left alone)."""
+    if not value:
+        return None
+    mapping = {}
+    for pair in _words(value):
+        group, _, team = pair.partition("=")
+        mapping[group.strip()] = (team or group).strip()
+    return mapping
 
 
 def engine_options(database_url: str) -> dict:

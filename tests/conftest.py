@@ -159,3 +159,14 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server (tests/mailbox.py) the app sends through; its messages, as
+    (recipients, parsed message), in `.messages`."""
+    from tests.mailbox import start_smtp
+
+    inbox = start_smtp(app)
+    yield inbox
+    inbox.controllers[-1].stop()

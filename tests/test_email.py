@@ -2,8 +2,6 @@
 immediately, in a daily digest or never, per kind; quiet hours; one-click unsubscribe; an SMTP
 server that is down loses nothing."""
 
-import email
-import email.policy
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,34 +16,8 @@ from app.notifications.email import settings_of, update_mail_settings
 from app.notifications.mailer import email_round
 from app.notifications.models import Notification
 from tests import factories as make
-from tests.servers import free_port
 
 HX = {"HX-Request": "true"}
-
-
-class Inbox:
-    """An SMTP server's handler keeping every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, parsed))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP={"host": "127.0.0.1", "port": port, "user": "", "password": "",
-                            "tls": "none"}, PUBLIC_URL="https://sb.example",
-                      MAIL_FROM="Swarmboard <sb@example.com>")
-    inbox.controllers = [controller]
-    yield inbox
-    inbox.controllers[-1].stop()
 
 
 @pytest.fixture

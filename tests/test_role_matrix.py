@@ -3,8 +3,10 @@ incoming hooks) and every Socket.IO event, tried by five callers of board SIM â€
 outsider, a viewer, a member and an owner. A refusal has its status (302 to the login page or
 401 logged out, 404 for outsiders, 403 below the role needed) and leaves every table as it was,
 the event log included; whoever holds the role is not refused. The outsider also tries SIM's
-objects through a board of their own, and the hooks tokens of other boards. A write route or
-socket event added without an entry in the tables below fails
+objects through a board of their own, and the hooks tokens of other boards. None of the five is
+a site admin: the administration pages refuse them all, and a site admin is let through them
+(`test_a_site_admin_is_let_through_every_administration_route`). A write route or socket event
+added without an entry in the tables below fails
 `test_every_write_route_and_socket_event_has_an_entry`."""
 
 import json
@@ -16,10 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import ApiToken
+from app.accounts.models import ApiToken, User
 from app.accounts.services import create_team, create_token
+from app.boards.invites import invite as invite_to_board
 from app.boards.services import add_column, add_lane
 from app.cards.services import add_checklist_item, link_cards
+from app.clock import utcnow
 from app.extensions import db, socketio
 from app.notifications.models import Notification
 from app.notifications.services import notify
@@ -43,9 +47,12 @@ class Write:
     needed: "viewer", "member" or "owner" of SIM (outsiders 404, lower roles 403);
     "personal" (anyone logged in, on their own things); "theirs" (another person's object:
     404 for everyone else); "hook" (an incoming webhook token, which no caller here sends:
-    401); "signed" (a signed link, here a forged one: 404); "public" (no one is refused).
+    401); "signed" (a signed link, here a forged one: 404); "admin" (site admins only, which
+    none of the five callers is: 403, the logged-out sent to log in); "public" (no one is
+    refused).
     at: path parameter -> fixture object, where the parameter's name does not say which.
-    refused: caller -> status, where a refusal answers otherwise than the rule above.
+    refused: caller -> status, where a refusal answers otherwise than the rule above (for
+    "public" and "signed" routes too: a forged link of another kind, a page that is off).
     counts: tables a refused call does write, by design (a failed login counts against the
     account and the address: login throttling).
     """
@@ -79,7 +86,21 @@ ROUTES = {
     "POST /api/v1/notifications/<int:notification_id>/read": Write("theirs", json={"read": True}),
     "POST /swarms/invitations/<int:invitation_id>/accept": Write("theirs"),
     "POST /swarms/invitations/<int:invitation_id>/decline": Write("theirs"),
+    "POST /profile/about": Write("personal", form={"display_name": "Someone else"}),
+    # No SMTP server in the test app: asking again answers like the first time, "not sent".
+    "POST /profile/email/confirm": Write("personal"),
     "POST /email/unsubscribe/<token>": Write("signed"),
+    "POST /password/reset/<token>": Write("signed", form={"password": "battery-staple",
+                                                          "again": "battery-staple"},
+                                          refused=dict.fromkeys(CALLERS, 400)),
+    "POST /join/<token>": Write("signed", form={"username": "newbie", "password": "new-horse-1",
+                                                "again": "new-horse-1"},
+                                refused=dict.fromkeys(CALLERS, 410)),
+    # The test app sends no email, so the page is off for everyone (503) and writes nothing.
+    # With SMTP set up, every request counts as a failure against the name and the address
+    # (test_asking_for_a_reset_link_counts_against_the_name_and_writes_nothing_else).
+    "POST /password/forgot": Write("public", form={"name": "vic"},
+                                   refused=dict.fromkeys(CALLERS, 503)),
     # --- the incoming hooks (test_hooks_take_only_a_live_token_of_their_own_board) -----------
     "POST /hooks/andon/<key>": Write("hook", json={"card": "SIM-2", "reason": "Smoke failed"}),
     "POST /hooks/alerts/<key>": Write("hook", json={"version": "4", "alerts": []}),
@@ -96,6 +117,9 @@ ROUTES = {
     "POST /boards/<key>/teams": Write("owner", form={"team": "mail", "role": "viewer"}),
     "POST /boards/<key>/alert-intake": Write("owner", form={"andon": "always"}),
     "POST /boards/<key>/import": Write("owner"),
+    "POST /boards/<key>/invites": Write("owner", form={"role": "viewer", "days": "7",
+                                                       "uses": "3"}),
+    "POST /boards/<key>/invites/<int:invite_id>/withdraw": Write("owner"),
     "POST /boards/<key>/walls": Write("owner", form={"name": "Hall TV"}),
     "POST /boards/<key>/walls/<int:link_id>": Write("owner", form={"name": "Hall TV"},
                                                     at={"link_id": "wall_link_id"}),
@@ -155,6 +179,28 @@ ROUTES = {
                                                       refused={"owner": 403}),
     "POST /standups/<int:standup_id>/notes": Write("member", form={"body": "Restart at noon"}),
     "POST /standups/<int:standup_id>/impediment": Write("member", form={"title": "No VPN"}),
+    # --- site administration: site admins only, none of the five callers ---------------------
+    # (test_a_site_admin_is_let_through_every_administration_route walks these as an admin, in
+    # this order, on gus, the mail team, gus's token and SIM's wall link.)
+    "POST /admin/people": Write("admin", form={"username": "newbie", "display_name": "New Bie",
+                                               "email": "newbie@example.com"}),
+    "POST /admin/people/<username>": Write("admin", form={"display_name": "Gus of mail",
+                                                          "email": "gus@example.com"},
+                                           at={"username": "person"}),
+    "POST /admin/people/<username>/deactivate": Write("admin", at={"username": "person"}),
+    "POST /admin/people/<username>/reactivate": Write("admin", at={"username": "person"}),
+    "POST /admin/people/<username>/admin": Write("admin", form={"admin": "1"},
+                                                 at={"username": "person"}),
+    "POST /admin/people/<username>/reset": Write("admin", at={"username": "person"}),
+    "POST /admin/people/<username>/sessions": Write("admin", at={"username": "person"}),
+    "POST /admin/teams": Write("admin", form={"name": "Network"}),
+    "POST /admin/teams/<int:team_id>": Write("admin", form={"name": "Mail and DNS"}),
+    "POST /admin/teams/<int:team_id>/members": Write("admin", form={"username": "vic"}),
+    "POST /admin/teams/<int:team_id>/members/<username>/remove": Write(
+        "admin", at={"username": "person"}),
+    "POST /admin/teams/<int:team_id>/delete": Write("admin"),
+    "POST /admin/tokens/<int:token_id>/revoke": Write("admin"),
+    "POST /admin/wall-links/<int:link_id>/revoke": Write("admin", at={"link_id": "wall_link_id"}),
     # --- last: what ends or removes the objects used above ------------------------------------
     "POST /boards/<key>/columns/<int:column_id>/delete": Write("owner"),
     "POST /boards/<key>/lanes/<int:lane_id>/delete": Write("owner"),
@@ -174,6 +220,11 @@ ROUTES = {
     "POST /swarms/<int:swarm_id>/reopen": Write("owner"),
     "POST /cards/<card_key>/archive": Write("member", form={"swarm": "keep"}),
     "POST /cards/<card_key>/restore": Write("member"),
+    # One's own sessions: this one goes on (the API token too), the others end.
+    "POST /profile/password": Write("personal", form={"current": "correct-horse",
+                                                      "password": "battery-staple",
+                                                      "again": "battery-staple"}),
+    "POST /profile/sessions/end": Write("personal"),
     "POST /login": Write("public", form={"username": "nobody", "password": "wrong-horse"},
                          counts=("login_failures",)),
     "POST /logout": Write("public"),
@@ -201,7 +252,7 @@ SOCKET_EVENTS = {
 def sim(app):
     """SIM (simple) owned by ann, mel a member, vic a viewer; otto owns OTH and nothing of SIM;
     gus, of the mail team, is invited into the swarm ann started on SIM-1 (mel joined it);
-    SIM-2 waits in To do; mel facilitates a running stand-up."""
+    SIM-2 waits in To do; mel facilitates a running stand-up; ann made an invitation link."""
     app.config["WEBHOOKS_ALLOW_PRIVATE"] = True  # the webhook points at a closed local port
     ann, mel, vic, otto, gus = (make.user(name) for name in ("ann", "mel", "vic", "otto", "gus"))
     board = make.board(ann, "simple", key="SIM")
@@ -209,7 +260,7 @@ def sim(app):
     make.member(board, vic, "viewer")
     other = make.board(otto, "simple", key="OTH")
     make.card(other, otto, "Rotate the OTH keys")
-    create_team("mail", [gus])
+    team = create_team("mail", [gus])
     stuck = make.card(board, ann, "Mail queue stuck on relay-2")
     queued = make.card(board, ann, "Renew the TLS certificate")
     item = add_checklist_item(stuck, ann, "Read the relay's logs")
@@ -230,6 +281,7 @@ def sim(app):
     webhook = create_webhook(board, ann, name="Chat", url="http://127.0.0.1:9/hook")
     wall_link, _ = create_wall_link(board, ann, "TV")
     _, other_wall_token = create_wall_link(other, otto, "OTH TV")
+    board_invite, _ = invite_to_board(board, ann, role="member", uses=5)
     notify([gus.id], kind="mention", text="ann mentioned you on SIM-1", url="/cards/SIM-1",
            board_id=board.id)
     tokens = {caller: create_token(user, "role matrix")
@@ -261,12 +313,16 @@ def sim(app):
             "webhook_id": webhook.id,
             "wall_link_id": wall_link.id,
             "username": "vic",
+            "invite_id": board_invite.id,
+            # the administration pages' objects:
+            "person": "gus",
+            "team_id": team.id,
             # gus's things, which no caller may touch:
             "invitation_id": invitation.id,
             "notification_id": db.session.scalar(
                 select(Notification.id).where(Notification.user_id == gus.id)),
             "token_id": db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == gus.id)),
-            "token": "forged-unsubscribe-link",
+            "token": "forged-link-token",  # unsubscribing, a password reset, joining
             # SIM's objects named in another board's forms:
             "sim_board_id": board.id,
             "sim_column_id": board.columns[1].id,  # Doing
@@ -308,6 +364,8 @@ def address(rule: str, write: Write, targets: dict) -> str:
 
 def refusal(write: Write, caller: str, api: bool) -> int | None:
     """The status `caller` must be refused with, or None when the caller may do it."""
+    if caller in write.refused:
+        return write.refused[caller]
     if write.needed == "public":
         return None
     if write.needed == "hook":
@@ -320,8 +378,8 @@ def refusal(write: Write, caller: str, api: bool) -> int | None:
         return None
     if write.needed == "theirs":
         return 404
-    if caller in write.refused:
-        return write.refused[caller]
+    if write.needed == "admin":
+        return 403
     if caller == "outsider":
         return 404
     return 403 if RANK[caller] < RANK[write.needed] else None
@@ -393,7 +451,7 @@ def test_every_write_route_refuses_callers_without_the_role_and_changes_nothing(
         before = stored() if must_not_change else None
         response = send(browser, method, url, write, sim.targets, token if api else None)
         status = response.status_code
-        if status >= 500:
+        if status >= 500 and status != refused_with:
             problems.append(f"{route} as {caller}: {answer_of(response)}")
         elif refused_with == 302 and not to_login(response):
             problems.append(f"{route} as {caller}: not sent to log in: {answer_of(response)}")
@@ -407,6 +465,88 @@ def test_every_write_route_refuses_callers_without_the_role_and_changes_nothing(
         changed = changed_tables(before, stored()) if must_not_change else []
         if changed := [table for table in changed if table not in write.counts]:
             problems.append(f"{route} as {caller} ({status}) changed {', '.join(changed)}")
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+# --- site administration ----------------------------------------------------------------------
+
+
+# What each administration route changes when a site admin sends it (and each writes the audit
+# log besides): on gus, the mail team, gus's API token and SIM's wall link, in ROUTES' order.
+ADMIN_CHANGES = {
+    "POST /admin/people": "users",  # newbie, without a password: a link to choose one
+    "POST /admin/people/<username>": "users",
+    "POST /admin/people/<username>/deactivate": "users",
+    "POST /admin/people/<username>/reactivate": "users",
+    "POST /admin/people/<username>/admin": "users",
+    "POST /admin/people/<username>/reset": "account_tokens",
+    "POST /admin/people/<username>/sessions": "users",
+    "POST /admin/teams": "teams",
+    "POST /admin/teams/<int:team_id>": "teams",
+    "POST /admin/teams/<int:team_id>/members": "team_members",
+    "POST /admin/teams/<int:team_id>/members/<username>/remove": "team_members",
+    "POST /admin/teams/<int:team_id>/delete": "teams",
+    "POST /admin/tokens/<int:token_id>/revoke": "api_tokens",
+    "POST /admin/wall-links/<int:link_id>/revoke": "wall_links",
+}
+
+
+def test_a_site_admin_is_let_through_every_administration_route(app, sim):
+    assert list(ADMIN_CHANGES) == [r for r, w in ROUTES.items() if w.needed == "admin"]
+    make.user("ada", is_admin=True)  # a site admin, and nothing on SIM
+    browser = as_user(app, "ada")
+    problems = []
+    for route, table in ADMIN_CHANGES.items():
+        write = ROUTES[route]
+        method, rule = route.split(" ", 1)
+        before = stored()
+        response = send(browser, method, address(rule, write, sim.targets), write, sim.targets,
+                        None)
+        changed = changed_tables(before, stored())
+        if response.status_code >= 400 or to_login(response):
+            problems.append(f"{route} as a site admin: {answer_of(response)}")
+        elif table not in changed or "audit_entries" not in changed:
+            problems.append(f"{route} as a site admin ({answer_of(response)}) changed "
+                            f"{', '.join(changed) or 'nothing'}; expected {table} and "
+                            "audit_entries")
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+# --- asking for a password reset link, with email on --------------------------------------------
+
+
+# Who is named, and what a request for them writes besides its throttling count (login_failures):
+# only an active person with a confirmed address is sent a link (the SMTP server is a closed
+# port here: the email fails, the link and the audit entry stay).
+RESET_ASKED_FOR = {
+    "nobody": set(),
+    "vic": set(),  # no address
+    "gus@example.com": {"account_tokens", "audit_entries"},
+}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_asking_for_a_reset_link_counts_against_the_name_and_writes_nothing_else(app, sim,
+                                                                               caller):
+    app.config["SMTP"] = {"host": "127.0.0.1", "port": 9, "tls": "none", "user": None,
+                          "password": None}
+    app.config["SMTP_TIMEOUT"] = 2
+    gus = db.session.scalar(select(User).where(User.username == "gus"))
+    gus.email, gus.email_verified_at = "gus@example.com", utcnow()
+    db.session.commit()
+    browser = browser_of(app, caller)
+    problems = []
+    for name, writes in RESET_ASKED_FOR.items():
+        before = stored()
+        response = browser.post("/password/forgot", data={"name": name})
+        changed = set(changed_tables(before, stored()))
+        if response.status_code != 200:
+            problems.append(f"a reset link for {name} as {caller}: {answer_of(response)}")
+        if changed != {"login_failures", *writes}:
+            problems.append(f"a reset link for {name} as {caller} changed "
+                            f"{', '.join(sorted(changed)) or 'nothing'}")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

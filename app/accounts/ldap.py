@@ -15,7 +15,9 @@ Settings, as in the Flask config (`ldap_settings` reads them from the environmen
 LDAP_URL (ldap:// or ldaps://), LDAP_STARTTLS, LDAP_CA_FILE (the CA that signed the server's
 certificate; the system's CAs otherwise), LDAP_TIMEOUT (seconds), LDAP_BIND_DN,
 LDAP_BIND_PASSWORD, LDAP_BASE_DN, LDAP_USER_FILTER, LDAP_USER_DN_TEMPLATE, LDAP_ATTR_NAME,
-LDAP_ATTR_EMAIL, LDAP_GROUP_BASE_DN, LDAP_GROUP_FILTER."""
+LDAP_ATTR_EMAIL, LDAP_GROUP_BASE_DN, LDAP_GROUP_FILTER; and for app/accounts/sso.py, which
+turns a person found here into a Swarmboard person: LDAP_AUTO_PROVISION (on unless "0") and
+LDAP_TEAM_MAP (groups to teams, as OIDC_TEAM_MAP)."""
 
 import math
 import re
@@ -46,7 +48,7 @@ DEFAULTS = {
 }
 TEXT_KEYS = ("LDAP_URL", "LDAP_BIND_DN", "LDAP_BIND_PASSWORD", "LDAP_BASE_DN", "LDAP_USER_FILTER",
              "LDAP_USER_DN_TEMPLATE", "LDAP_ATTR_NAME", "LDAP_ATTR_EMAIL", "LDAP_GROUP_BASE_DN",
-             "LDAP_GROUP_FILTER", "LDAP_CA_FILE")
+             "LDAP_GROUP_FILTER", "LDAP_CA_FILE", "LDAP_TEAM_MAP")
 TRUE_WORDS = ("1", "true", "yes", "on")
 USERNAME = re.compile(r"[a-z0-9._-]+")
 SUCCESS = 0  # LDAP result codes
@@ -76,6 +78,8 @@ def ldap_settings(env: dict) -> dict | None:
     settings = {key: env[key] for key in TEXT_KEYS if env.get(key)}
     if env.get("LDAP_STARTTLS"):
         settings["LDAP_STARTTLS"] = env["LDAP_STARTTLS"].strip().lower() in TRUE_WORDS
+    if env.get("LDAP_AUTO_PROVISION"):
+        settings["LDAP_AUTO_PROVISION"] = env["LDAP_AUTO_PROVISION"].strip().lower() in TRUE_WORDS
     if env.get("LDAP_TIMEOUT"):
         settings["LDAP_TIMEOUT"] = float(env["LDAP_TIMEOUT"])
     return settings

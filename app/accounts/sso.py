@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.accounts.audit import audit
 from app.accounts.models import NO_PASSWORD, ExternalIdentity, Team, TeamMember, User
 from app.clock import utcnow
+from app.config import team_map
 from app.errors import Forbidden, Invalid
 from app.extensions import db
 
@@ -36,7 +37,8 @@ def person_for_claims(issuer: str, claims: dict, settings: dict, *, invited: boo
     if identity is not None:
         user = identity.user
     else:
-        user = _linked_by_email(claims, settings) or _provisioned(claims, settings, invited)
+        user = (_linked_by_username(claims, settings) or _linked_by_email(claims, settings)
+                or _provisioned(claims, settings, invited))
         identity = ExternalIdentity(user=user, issuer=issuer, subject=subject)
         db.session.add(identity)
         audit(user, "sso.linked", user.username, issuer=issuer)
@@ -48,11 +50,30 @@ def person_for_claims(issuer: str, claims: dict, settings: dict, *, invited: boo
     return user
 
 
+def person_for_directory(found, settings: dict) -> User:
+    """The person an LDAP login found (app/accounts/ldap.py's LdapPerson): linked by the
+    directory's username to the account of that name, else as for single sign-on; the
+    directory vouches for the address."""
+    claims = {"sub": found.username, "preferred_username": found.username,
+              "name": found.display_name, "email": found.email, "email_verified": True,
+              "groups": list(found.groups)}
+    rules = {"auto_provision": settings.get("LDAP_AUTO_PROVISION", True), "link_by_email": True,
+             "link_by_username": True, "groups_claim": "groups",
+             "team_map": team_map(settings.get("LDAP_TEAM_MAP"))}
+    return person_for_claims(f"ldap:{settings['LDAP_URL']}", claims, rules)
+
+
 def _verified_email(claims: dict) -> str | None:
     email = claims.get("email")
     if isinstance(email, str) and email and claims.get("email_verified") is True:
         return email.strip()
     return None
+
+
+def _linked_by_username(claims: dict, settings: dict) -> User | None:
+    if not settings.get("link_by_username"):
+        return None
+    return db.session.scalar(select(User).where(User.username == claims["preferred_username"]))
 
 
 def _linked_by_email(claims: dict, settings: dict) -> User | None:

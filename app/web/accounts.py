@@ -2,13 +2,23 @@
 available to help, API tokens) and other people's profiles."""
 
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts import throttle
 from app.accounts.admin import end_sessions
+from app.accounts.ldap import LdapUnavailable, ldap_login
 from app.accounts.models import User
 from app.accounts.recovery import (
     LinkRefused,
@@ -27,6 +37,7 @@ from app.accounts.services import (
     tokens_of,
     user_by_username,
 )
+from app.accounts.sso import person_for_directory
 from app.boards.access import boards_for
 from app.boards.invites import invite_for
 from app.cards.age import card_age_days
@@ -55,7 +66,10 @@ def login():
             flash(f"Too many failed logins for this account or from this address; try again in "
                   f"{wait} seconds.", "error")
             return render_template("accounts/login.html"), 429, {"Retry-After": str(wait)}
-        user = authenticate(username, request.form.get("password", ""))
+        password = request.form.get("password", "")
+        user = authenticate(username, password)
+        if user is None and current_app.config.get("LDAP"):
+            return directory_login(username, password, keys)
         if user is None:
             throttle.failed(keys)
             db.session.commit()
@@ -64,6 +78,25 @@ def login():
         throttle.succeeded(keys)
         return signed_in(user, "login.password", remember=bool(request.form.get("remember")))
     return render_template("accounts/login.html", invite_board=_waiting_invitation())
+
+
+def directory_login(username: str, password: str, keys: list[str]):
+    """No local account has that name and password: ask the LDAP directory."""
+    settings = current_app.config["LDAP"]
+    try:
+        found = ldap_login(settings, username, password)
+    except LdapUnavailable as error:
+        db.session.rollback()
+        flash(f"{error.message} Try again in a moment.", "error")
+        return render_template("accounts/login.html"), 503
+    if found is None:
+        throttle.failed(keys)
+        db.session.commit()
+        flash("That username and password do not match.", "error")
+        return render_template("accounts/login.html"), 401
+    throttle.succeeded(keys)
+    user = person_for_directory(found, settings)
+    return signed_in(user, "login.ldap", remember=bool(request.form.get("remember")))
 
 
 def _waiting_invitation() -> str | None:

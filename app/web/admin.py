@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.accounts import admin
 from app.accounts.audit import ACTIONS, audit, audit_page
+from app.accounts.audit import PAGE as AUDIT_PAGE
 from app.accounts.models import AuditEntry, TeamMember, User
 from app.accounts.recovery import mail_welcome, send_welcome
 from app.accounts.services import tokens_of, user_by_username
@@ -251,5 +252,9 @@ def audit_log():
     entries = audit_page(action=action, person=args.get("person", ""), since=since,
                          until=until + timedelta(days=1) if until else None, before=before)
     groups = sorted({a.split(".")[0] for a in ACTIONS})
+    older_url = None
+    if len(entries) == AUDIT_PAGE:
+        kept = {k: v for k, v in args.items() if k != "before" and v}
+        older_url = url_for("admin.audit_log", before=entries[-1].id, **kept)
     return render_template("admin/audit.html", entries=entries, actions=ACTIONS, groups=groups,
-                           filters=args)
+                           filters=args, older_url=older_url)

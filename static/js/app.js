@@ -35,6 +35,13 @@
     if (dismiss) dismiss.closest(dismiss.dataset.dismiss).remove();
   });
 
+  // A plain form's button with data-confirm="question" submits only when the person agrees
+  // (HTMX buttons use hx-confirm).
+  document.addEventListener("submit", (event) => {
+    const asking = event.submitter && event.submitter.closest("[data-confirm]");
+    if (asking && !window.confirm(asking.dataset.confirm)) event.preventDefault();
+  });
+
   // After an HTMX request, data-after-success="close-dialog | reset" (when the answer was a
   // success) or data-after-request="close-dialog" (whatever it was) on the requesting element.
   document.addEventListener("htmx:afterRequest", (event) => {
