@@ -12,7 +12,9 @@ from app.clock import utcnow
 from app.extensions import db
 
 WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
-FREE = {"account": 5, "address": 20}  # failures in the window before waits begin
+# Failures in the window before waits begin: logins, and asking for password reset links
+# (counted apart, so asking for links does not slow the address's logins down).
+FREE = {"account": 5, "address": 20, "reset": 5, "reset-address": 20}
 FIRST_WAIT = timedelta(seconds=15)
 LONGEST_WAIT = timedelta(minutes=15)
 
@@ -28,9 +30,11 @@ class LoginFailures(db.Model):
     blocked_until: Mapped[datetime | None]
 
 
-def keys_for(username: str, address: str | None) -> list[str]:
-    return [f"account:{(username or '').strip().lower()[:100]}",
-            f"address:{(address or 'unknown')[:100]}"]
+def keys_for(username: str, address: str | None, *, what: str = "login") -> list[str]:
+    """The counters a try counts against: the name tried, and the address it came from."""
+    name, place = ("account", "address") if what == "login" else ("reset", "reset-address")
+    return [f"{name}:{(username or '').strip().lower()[:100]}",
+            f"{place}:{(address or 'unknown')[:100]}"]
 
 
 def wait_left(keys: list[str], now: datetime | None = None) -> int:

@@ -127,7 +127,7 @@ def forgot_password():
         return render_template("accounts/forgot.html", mail_on=False), 503
     if request.method == "POST":
         name = request.form.get("name", "")
-        keys = throttle.keys_for(f"reset:{name}", request.remote_addr)
+        keys = throttle.keys_for(name, request.remote_addr, what="reset")
         if wait := throttle.wait_left(keys):
             flash(f"Too many requests; try again in {wait} seconds.", "error")
             return render_template("accounts/forgot.html", mail_on=True), 429, \
