@@ -58,9 +58,13 @@ serve serve-cluster: $(VENV)/.installed-serve
 		pids="$$pids $$!"; \
 	done; wait
 
+# The single sign-on tests run a real OpenID Connect provider (tests/oidc, Node oidc-provider).
+OIDC := tests/oidc
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench
 	$(BIN)/lint-imports
+	@if command -v npm >/dev/null 2>&1 && { [ ! -d $(OIDC)/node_modules ] || [ $(OIDC)/package-lock.json -nt $(OIDC)/node_modules ]; }; then \
+		npm ci --prefix $(OIDC) --no-audit --no-fund --silent; fi
 	$(BIN)/python -m pytest
 
 quicktest: $(VENV)/.installed-dev

@@ -129,7 +129,8 @@ def start_oidc_provider(clients: list[dict], accounts: dict[str, dict], port: in
 class ForgedDiscovery:
     """Serves `provider`'s discovery document, but with a jwks_uri whose keys are `other`'s."""
 
-    def __init__(self, provider: OidcProvider, other: OidcProvider, keep_kids: bool = True):
+    def __init__(self, provider: OidcProvider, other: OidcProvider, keep_kids: bool = True,
+                 port: int = 0):
         document = requests.get(provider.discovery_url, timeout=5).json()
         other_keys = requests.get(other.jwks_url, timeout=5).json()["keys"]
         if keep_kids:
@@ -153,7 +154,7 @@ class ForgedDiscovery:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         base = f"http://127.0.0.1:{self.server.server_port}"
         self.discovery_url = f"{base}/.well-known/openid-configuration"
         self.jwks_url = f"{base}/jwks" if keep_kids else other.jwks_url
@@ -176,8 +177,8 @@ class ForgedDiscovery:
 
 
 def forged_discovery(provider: OidcProvider, other: OidcProvider,
-                     keep_kids: bool = True) -> ForgedDiscovery:
+                     keep_kids: bool = True, port: int = 0) -> ForgedDiscovery:
     """A discovery URL for `provider` whose JWKS is `other`'s: ID tokens from `provider` then
     fail signature verification. With keep_kids=False jwks_uri is `other`'s own JWKS URL, so
     the RP finds no key with the token's "kid" instead."""
-    return ForgedDiscovery(provider, other, keep_kids)
+    return ForgedDiscovery(provider, other, keep_kids, port)

@@ -4,13 +4,15 @@ static/js/app.js), who may frame the pages, no MIME sniffing, no referrer to oth
 links carry their token in the address); and cookies that are Secure whenever the request came
 over TLS (directly, or through a proxy trusted with PROXY_FIX=1)."""
 
+from urllib.parse import urlsplit
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
           "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-          "base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}")
+          "base-uri 'self'; form-action 'self'{forms}; frame-ancestors {ancestors}")
 
 
 class TlsAwareSessions(SecureCookieSessionInterface):
@@ -20,13 +22,23 @@ class TlsAwareSessions(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or request.is_secure
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def init_security(app) -> None:
     if app.config["PROXY_FIX"]:
         # Behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host (docs/serving.md).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     app.session_interface = TlsAwareSessions()
     ancestors = " ".join(app.config["FRAME_ANCESTORS"]) or "'none'"
-    policy = POLICY.format(ancestors=ancestors)
+    # Logging out of single sign-on is a form whose answer sends the browser on to the
+    # provider's logout page: form-action must allow the provider (the browser checks where a
+    # form's redirects lead too).
+    oidc = app.config.get("OIDC")
+    forms = f" {_origin(oidc['discovery_url'])}" if oidc else ""
+    policy = POLICY.format(ancestors=ancestors, forms=forms)
 
     @app.after_request
     def _safety_headers(response):

@@ -8,18 +8,20 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, current_app, render_template, request, session, url_for
+from joserfc.errors import JoseError
 
 from app.accounts.sso import person_for_claims
+from app.errors import DomainError
 from app.extensions import db
 from app.web.signin import INVITE_KEY, NEXT_KEY, signed_in
 
 bp = Blueprint("sso", __name__)
-oauth = OAuth()
 ID_TOKEN_KEY = "sb_sso_id_token"  # kept for the provider's logout (id_token_hint)
 
 
 def init_sso(app) -> None:
-    oauth.init_app(app)
+    """One Authlib registry per app (a process may hold several apps, as the tests do)."""
+    oauth = app.extensions["sb_oauth"] = OAuth(app)
     settings = app.config.get("OIDC")
     if settings:
         oauth.register(
@@ -42,7 +44,7 @@ def _refused(message: str, status: int):
 def _client():
     if not current_app.config.get("OIDC"):
         return None
-    return oauth.create_client("oidc")
+    return current_app.extensions["sb_oauth"].create_client("oidc")
 
 
 @bp.get("/login/sso")
@@ -75,7 +77,7 @@ def callback():
     except requests.RequestException as error:
         current_app.logger.warning("Identity provider unreachable: %s", error)
         return _refused("The identity provider cannot be reached just now; try again.", 503)
-    except (AuthlibBaseError, ValueError, KeyError) as error:
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as error:
         # A bad signature, the wrong audience or issuer, an expired token, a replayed state.
         current_app.logger.warning("Single sign-on answer refused: %r", error)
         return _refused("The identity provider's answer could not be trusted (its signature, "
@@ -83,8 +85,12 @@ def callback():
                         "again; if it keeps happening, tell a site admin.", 401)
     claims = token.get("userinfo") or {}
     issuer = client.load_server_metadata().get("issuer", "")
-    user = person_for_claims(issuer, dict(claims), current_app.config["OIDC"],
-                             invited=bool(session.get(INVITE_KEY)))
+    try:
+        user = person_for_claims(issuer, dict(claims), current_app.config["OIDC"],
+                                 invited=bool(session.get(INVITE_KEY)))
+    except DomainError as refused:
+        db.session.rollback()
+        return _refused(refused.message, refused.status)
     db.session.flush()
     response = signed_in(user, "login.sso", issuer=issuer)
     session[ID_TOKEN_KEY] = token.get("id_token")
