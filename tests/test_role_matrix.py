@@ -9,6 +9,7 @@ a site admin: the administration pages refuse them all, and a site admin is let 
 added without an entry in the tables below fails
 `test_every_write_route_and_socket_event_has_an_entry`."""
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ ROUTES = {
     "POST /swarms/invitations/<int:invitation_id>/accept": Write("theirs"),
     "POST /swarms/invitations/<int:invitation_id>/decline": Write("theirs"),
     "POST /profile/about": Write("personal", form={"display_name": "Someone else"}),
+    "POST /profile/avatar": Write("personal", form={"picture": lambda: (
+        io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"picture"), "me.png")}),
+    "POST /profile/avatar/remove": Write("personal"),
     # No SMTP server in the test app: asking again answers like the first time, "not sent".
     "POST /profile/email/confirm": Write("personal"),
     "POST /email/unsubscribe/<token>": Write("signed"),
@@ -390,8 +394,10 @@ def to_login(response) -> bool:
 
 
 def filled(values: dict | None, targets: dict) -> dict:
-    """A body with "{name}" placeholders filled in from the fixture's objects."""
-    return {name: value.format(**targets) if isinstance(value, str) else value
+    """A body with "{name}" placeholders filled in from the fixture's objects (a callable value
+    is called: a file to upload, fresh for each request)."""
+    return {name: value.format(**targets) if isinstance(value, str)
+            else value() if callable(value) else value
             for name, value in (values or {}).items()}
 
 

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -27,6 +27,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     email_verified_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # 0: no picture (the avatar shows initials); raised with every new picture, so its
+    # address changes and browsers may cache each one for good.
+    avatar_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     skills: Mapped[list["UserSkill"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserSkill.skill"
@@ -155,3 +158,15 @@ class AuditEntry(db.Model):
     address: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
+
+
+class UserAvatar(db.Model):
+    """A person's picture (PNG, JPEG or WebP, small), shown instead of their initials."""
+
+    __tablename__ = "user_avatars"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts import throttle
 from app.accounts.admin import end_sessions
+from app.accounts.avatars import MAX_BYTES, avatar_for_key, avatar_key, remove_avatar, set_avatar
 from app.accounts.ldap import LdapUnavailable, ldap_login
 from app.accounts.models import User
 from app.accounts.recovery import (
@@ -336,3 +338,44 @@ def revoke(token_id: int):
     db.session.commit()
     flash("Token revoked.", "success")
     return redirect(url_for("accounts.profile"))
+
+
+# --- avatars ------------------------------------------------------------------------------
+
+
+@bp.app_template_global("avatar_url")
+def avatar_url(user) -> str | None:
+    """The address of the person's picture; None while they show initials."""
+    if not user.avatar_version:
+        return None
+    return url_for("accounts.avatar", key=avatar_key(user))
+
+
+@bp.get("/avatars/<key>")
+def avatar(key: str):
+    """A picture, by its signed key (no login: wall displays show avatars too). Its address
+    changes with every new picture, so it may be cached for good."""
+    picture = avatar_for_key(key)
+    response = make_response(picture.data)
+    response.headers["Content-Type"] = picture.content_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@bp.post("/profile/avatar")
+@login_required
+def save_avatar():
+    upload = request.files.get("picture")
+    set_avatar(current_user, upload.read(MAX_BYTES + 1) if upload else b"")
+    db.session.commit()
+    flash("Your picture is saved.", "success")
+    return redirect(url_for("accounts.profile") + "#account")
+
+
+@bp.post("/profile/avatar/remove")
+@login_required
+def drop_avatar():
+    remove_avatar(current_user)
+    db.session.commit()
+    flash("Your avatar shows your initials again.", "success")
+    return redirect(url_for("accounts.profile") + "#account")

@@ -23,6 +23,18 @@ def upgrade():
                                       server_default='0'))
         batch_op.add_column(sa.Column('email_verified_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('last_login_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('avatar_version', sa.Integer(), nullable=False,
+                                      server_default='0'))
+
+    op.create_table('user_avatars',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('content_type', sa.String(length=20), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_avatars_user_id_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_user_avatars'))
+    )
 
     op.create_table('account_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -101,7 +113,9 @@ def downgrade():
     op.drop_table('board_invites')
     op.drop_index(op.f('ix_account_tokens_user_id'), table_name='account_tokens')
     op.drop_table('account_tokens')
+    op.drop_table('user_avatars')
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('avatar_version')
         batch_op.drop_column('last_login_at')
         batch_op.drop_column('email_verified_at')
         batch_op.drop_column('session_version')
