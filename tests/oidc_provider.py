@@ -24,6 +24,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 import requests
@@ -182,3 +183,68 @@ def forged_discovery(provider: OidcProvider, other: OidcProvider,
     fail signature verification. With keep_kids=False jwks_uri is `other`'s own JWKS URL, so
     the RP finds no key with the token's "kid" instead."""
     return ForgedDiscovery(provider, other, keep_kids, port)
+
+
+class AudienceSwap:
+    """A relying party's view of `provider` in which every sign-in is made, unknown to it, for
+    another registered client (`other` = (client id, secret)): authorization requests are sent
+    on with the other client's id, token requests with its credentials. The ID tokens that come
+    back are genuine and well signed, but their audience is the other client."""
+
+    def __init__(self, provider: OidcProvider, other: tuple[str, str], port: int = 0):
+        document = requests.get(provider.discovery_url, timeout=5).json()
+        real_auth, real_token = document["authorization_endpoint"], document["token_endpoint"]
+        other_id, other_secret = other
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802  (the name http.server calls)
+                path, _, query = self.path.partition("?")
+                if path == "/.well-known/openid-configuration":
+                    body = json.dumps(discovery).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                params = dict(parse_qsl(query))
+                params["client_id"] = other_id
+                self.send_response(302)
+                self.send_header("Location", f"{real_auth}?{urlencode(params)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(parse_qsl(self.rfile.read(length).decode()))
+                form.pop("client_id", None)
+                form.pop("client_secret", None)
+                answer = requests.post(real_token, data=form, auth=(other_id, other_secret),
+                                       timeout=10)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        discovery = {**document, "authorization_endpoint": f"{base}/auth",
+                     "token_endpoint": f"{base}/token"}
+        self.discovery_url = f"{base}/.well-known/openid-configuration"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,7 +1,8 @@
 """Single sign-on in Chromium against a real OpenID Connect provider (npm oidc-provider, started
 here): log in, log out (ended at the provider too), log in again as the same person; groups set
-teams; an invitation joined by single sign-on; and the provider down, or answering with a
-signature that does not check out, refused with a sentence and nobody logged in."""
+teams; an invitation joined by single sign-on; and the provider down, answering with a
+signature that does not check out, or with an ID token made for another client, refused with a
+sentence and nobody logged in."""
 
 import shutil
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from app.config import team_map
 from app.extensions import db
 from tests import factories as make
 from tests.conftest import make_app
-from tests.oidc_provider import forged_discovery, start_oidc_provider
+from tests.oidc_provider import AudienceSwap, forged_discovery, start_oidc_provider
 from tests.servers import free_port, served
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +31,7 @@ ACCOUNTS = {
 
 
 @contextmanager
-def sso_site(tmp_path, sqlite_template, *, discovery=None, **settings):
+def sso_site(tmp_path, sqlite_template, *, discovery=None, extra_client=None, **settings):
     """Swarmboard served with single sign-on at a provider started for it; yields
     (app, base URL, provider). `discovery` swaps the discovery URL (a forged one)."""
     port = free_port()
@@ -48,7 +49,8 @@ def sso_site(tmp_path, sqlite_template, *, discovery=None, **settings):
         client = {"client_id": "swarmboard", "client_secret": "sso-test-secret",
                   "redirect_uris": [f"{base}/login/sso/callback"],
                   "post_logout_redirect_uris": [f"{base}/login"]}
-        with start_oidc_provider([client], ACCOUNTS, port=port) as provider:
+        clients = [client] + ([{**client, **extra_client}] if extra_client else [])
+        with start_oidc_provider(clients, ACCOUNTS, port=port) as provider:
             yield app, base, provider
     with app.app_context():
         db.engine.dispose()
@@ -167,3 +169,16 @@ def test_an_answer_whose_signature_does_not_check_out_logs_nobody_in(
             assert count(app, User) == 0
             page.goto(f"{base}/")
             assert page.url.startswith(f"{base}/login")
+
+
+def test_an_id_token_for_another_client_logs_nobody_in(tmp_path, sqlite_template, new_page):
+    swap_port = free_port()
+    discovery = f"http://127.0.0.1:{swap_port}/.well-known/openid-configuration"
+    other = {"client_id": "another-app", "client_secret": "another-secret"}
+    with sso_site(tmp_path, sqlite_template, discovery=discovery, extra_client=other,
+                  auto_provision=True) as (app, base, provider), \
+            AudienceSwap(provider, ("another-app", "another-secret"), port=swap_port):
+        page = new_page()
+        sign_in_at_provider(page, base, "lena", "lena-idp-pw")
+        page.wait_for_selector("text=could not be trusted")
+        assert count(app, User) == 0
