@@ -265,7 +265,9 @@ def seed_demo(days: int = 60, seed: int = 7) -> Board:
     start = now - timedelta(days=days)
     crew = {}
     for username, name, skills in CREW:
-        crew[username] = create_user(username, DEMO_PASSWORD, display_name=name)
+        # alice, the demo login, is also the site admin: the demo shows the administration.
+        crew[username] = create_user(username, DEMO_PASSWORD, display_name=name,
+                                     is_admin=username == DEMO_USER)
         for skill, level in skills.items():
             set_skill(crew[username], skill, level)
     viewer = create_user(VIEWER[0], DEMO_PASSWORD, display_name=VIEWER[1])
