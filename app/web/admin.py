@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.accounts import admin
 from app.accounts.audit import ACTIONS, audit, audit_page
 from app.accounts.audit import PAGE as AUDIT_PAGE
-from app.accounts.models import AuditEntry, TeamMember, User
+from app.accounts.models import AuditEntry, ExternalIdentity, TeamMember, User
 from app.accounts.recovery import mail_welcome, send_welcome
 from app.accounts.services import tokens_of, user_by_username
 from app.boards.access import boards_for
@@ -48,8 +48,9 @@ def index():
 @bp.get("/people")
 def people_page():
     search, state = request.args.get("q", ""), request.args.get("state", "all")
+    linked = set(db.session.scalars(select(ExternalIdentity.user_id)))
     return render_template("admin/people.html", people=admin.people(search=search, state=state),
-                           search=search, state=state, handover=None)
+                           search=search, state=state, linked=linked)
 
 
 @bp.post("/people")
@@ -84,7 +85,10 @@ def _person_context(user: User) -> dict:
     entries = list(db.session.scalars(
         select(AuditEntry).where(AuditEntry.subject == user.username)
         .order_by(AuditEntry.id.desc()).limit(20)))
+    identities = db.session.scalars(select(ExternalIdentity).where(
+        ExternalIdentity.user_id == user.id)).all()
     return dict(person=user, boards=boards_for(user) if not user.is_admin else [],
+                identities=identities,
                 tokens=tokens_of(user), teams=[m.team for m in _memberships(user)],
                 entries=entries, actions=ACTIONS)
 
