@@ -130,6 +130,21 @@ def test_a_hook_whose_maker_left_the_board_is_refused(client, ops):
     assert "no longer on the board" in response.get_json()["message"]
 
 
+def test_a_hook_whose_maker_was_deactivated_is_refused(client, ops):
+    board, _, card, ann, bob = ops
+    from app.boards.services import set_member
+
+    set_member(board, ann, "bob", "owner")
+    db.session.commit()
+    token = hook_token(board, bob)
+    bob.deactivated_at = bob.created_at
+    db.session.commit()
+    response = pull(client, "OPS", {"card": card.key, "reason": "x"}, token)
+    assert response.status_code == 403
+    assert "has been deactivated" in response.get_json()["message"]
+    assert db.session.scalar(select(func.count()).select_from(Swarm)) == 0
+
+
 def test_a_body_that_is_not_json_is_400_with_a_sentence(client, ops):
     board, _, _, ann, _ = ops
     token = hook_token(board, ann)

@@ -115,6 +115,8 @@ def hook_for(board: Board, token: str | None) -> AndonHook:
     hook = db.session.scalar(select(AndonHook).where(AndonHook.token_hash == _digest(token or "")))
     if hook is None or hook.board_id != board.id or hook.revoked_at is not None:
         raise Forbidden("That webhook token is not valid for this board.")
+    if not hook.created_by.is_active:
+        raise Forbidden("Whoever created this webhook has been deactivated; make a new one.")
     if board_role(board, hook.created_by) not in ("member", "owner"):
         raise Forbidden("Whoever created this webhook is no longer on the board; make a new one.")
     return hook
