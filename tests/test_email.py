@@ -191,3 +191,13 @@ def test_a_wrong_smtp_setting_stops_the_server_with_a_sentence():
         smtp_settings({"SMTP_URL": "http://mail.example"})
     with pytest.raises(ValueError, match="SMTP TLS must be one of"):
         smtp_settings({"SMTP_HOST": "relay", "SMTP_TLS": "maybe"})
+
+
+def test_a_deactivated_person_is_emailed_nothing(smtp, team):
+    board, ann, bob = team
+    card = make.card(board, ann, "Printer on fire")
+    add_comment(card, ann, "@bob can you look?")
+    bob.deactivated_at = utcnow()
+    db.session.commit()
+    assert email_round("t") == 0
+    assert smtp.messages == []

@@ -43,7 +43,7 @@ def email_round(runner_name: str, now: datetime | None = None) -> int:
     pending = db.session.execute(
         select(Notification, User).join(User, User.id == Notification.user_id)
         .where(Notification.emailed_at.is_(None), User.email.is_not(None),
-               Notification.created_at > now - WINDOW)
+               User.deactivated_at.is_(None), Notification.created_at > now - WINDOW)
         .order_by(Notification.id).limit(BATCH)).all()
     by_person: dict[int, tuple[User, list[Notification]]] = {}
     for notification, user in pending:
