@@ -127,7 +127,37 @@ def start_oidc_provider(clients: list[dict], accounts: dict[str, dict], port: in
                 f"{START_SECONDS} s allowed):\n{output}")
 
 
-class ForgedDiscovery:
+class StandIn:
+    """A small HTTP server in a thread standing in front of the provider (for the tests that
+    need it to answer otherwise than it would)."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler], port: int) -> str:
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def answer_json(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class ForgedDiscovery(StandIn):
     """Serves `provider`'s discovery document, but with a jwks_uri whose keys are `other`'s."""
 
     def __init__(self, provider: OidcProvider, other: OidcProvider, keep_kids: bool = True,
@@ -146,35 +176,17 @@ class ForgedDiscovery:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802  (the name http.server calls)
                 body = bodies.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
+                answer_json(self, 200 if body else 404, body or b"")
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        base = f"http://127.0.0.1:{self.server.server_port}"
+        base = self.serve(Handler, port)
         self.discovery_url = f"{base}/.well-known/openid-configuration"
         self.jwks_url = f"{base}/jwks" if keep_kids else other.jwks_url
         bodies["/.well-known/openid-configuration"] = json.dumps(
             {**document, "jwks_uri": self.jwks_url}).encode()
         bodies["/jwks"] = json.dumps({"keys": other_keys}).encode()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def forged_discovery(provider: OidcProvider, other: OidcProvider,
@@ -185,7 +197,7 @@ def forged_discovery(provider: OidcProvider, other: OidcProvider,
     return ForgedDiscovery(provider, other, keep_kids, port)
 
 
-class AudienceSwap:
+class AudienceSwap(StandIn):
     """A relying party's view of `provider` in which every sign-in is made, unknown to it, for
     another registered client (`other` = (client id, secret)): authorization requests are sent
     on with the other client's id, token requests with its credentials. The ID tokens that come
@@ -200,12 +212,7 @@ class AudienceSwap:
             def do_GET(self):  # noqa: N802  (the name http.server calls)
                 path, _, query = self.path.partition("?")
                 if path == "/.well-known/openid-configuration":
-                    body = json.dumps(discovery).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
+                    answer_json(self, 200, json.dumps(discovery).encode())
                     return
                 params = dict(parse_qsl(query))
                 params["client_id"] = other_id
@@ -221,30 +228,12 @@ class AudienceSwap:
                 form.pop("client_secret", None)
                 answer = requests.post(real_token, data=form, auth=(other_id, other_secret),
                                        timeout=10)
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                answer_json(self, answer.status_code, answer.content)
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        base = f"http://127.0.0.1:{self.server.server_port}"
+        base = self.serve(Handler, port)
         discovery = {**document, "authorization_endpoint": f"{base}/auth",
                      "token_endpoint": f"{base}/token"}
         self.discovery_url = f"{base}/.well-known/openid-configuration"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()

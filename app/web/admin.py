@@ -114,12 +114,8 @@ def change_person(username: str):
 @bp.post("/people/<username>/deactivate")
 def deactivate(username: str):
     user = admin.deactivate(current_user, user_by_username(username))
-    keys = [board.key for board, _role in boards_for(user)]
-    db.session.commit()
-    end_live_sessions(user, keys)
-    flash(f"{user.username} is deactivated: logged out everywhere, their tokens refused.",
-          "success")
-    return redirect(url_for("admin.person_page", username=user.username))
+    return _cut_off(user, f"{user.username} is deactivated: logged out everywhere, their "
+                          "tokens refused.")
 
 
 @bp.post("/people/<username>/reactivate")
@@ -148,10 +144,16 @@ def reset_password(username: str):
 @bp.post("/people/<username>/sessions")
 def end_sessions(username: str):
     user = admin.end_sessions(current_user, user_by_username(username))
+    return _cut_off(user, f"{user.username} is logged out everywhere.")
+
+
+def _cut_off(user: User, message: str):
+    """Commit the end of someone's sessions, then cut their live sockets (after the commit:
+    a socket must not be cut for a change that did not happen)."""
     keys = [board.key for board, _role in boards_for(user)]
     db.session.commit()
     end_live_sessions(user, keys)
-    flash(f"{user.username} is logged out everywhere.", "success")
+    flash(message, "success")
     return redirect(url_for("admin.person_page", username=user.username))
 
 
