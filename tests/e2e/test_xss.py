@@ -1,13 +1,16 @@
 """Stored XSS sweep: markup payloads in every text people type (board, column and lane names,
 card title, description, comments, block and andon reasons, tags, swarm texts and messages,
-stand-up notes, display names, a wall link's name, alert text), rendered in Chromium on every
-page where they appear and in the live pushes: nothing is run, no element gains a handler, and
-the payload reads as the text it was."""
+stand-up notes, display names, a wall link's name, alert text, team names), rendered in
+Chromium on every page where they appear (the administration and invitation pages too) and in
+the live pushes: nothing is run, no element gains a handler, and the payload reads as the text
+it was."""
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from app.accounts.services import user_by_username
+from app.boards.models import Board
 from app.boards.services import add_column, add_lane, create_board, update_board
 from app.cards.services import add_comment, block_card, create_card
 from app.extensions import db
@@ -128,3 +131,30 @@ def test_no_payload_runs_when_it_arrives_live(live_server, live_app, new_page, p
     expect(room.locator("#room")).to_contain_text("live")
     clean(board_page, "the board after a push")
     clean(room, "the swarm room after a push")
+
+
+def test_no_payload_runs_on_the_administration_and_invitation_pages(
+        live_server, live_app, new_page, poisoned):
+    from app.accounts import admin
+    from app.boards.invites import invite as invite_to_board
+
+    with live_app.app_context():
+        ada = make.user("ada", display_name=said(4)[:80], is_admin=True)
+        team = admin.add_team(ada, said(3)[:80])
+        admin.add_team_member(ada, team, "bob")
+        board = db.session.scalar(select(Board).where(Board.key == "XSS"))
+        _, join_url = invite_to_board(board, board.members[0].user, role="member", uses=3)
+        db.session.commit()
+    page = new_page()
+    log_in(page, live_server, "ada")
+    for path in ("/admin/people", "/admin/people/ann", "/admin/teams", "/admin/tokens",
+                 "/admin/wall-links", "/admin/audit", "/boards/XSS/settings"):
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+        clean(page, path)
+    expect(page.locator("#invitations")).to_contain_text("a shared link")
+    stranger = new_page()
+    path = "/join/" + join_url.rsplit("/", 1)[1]
+    stranger.goto(live_server + path)
+    clean(stranger, path)
+    expect(stranger.locator("h1")).to_contain_text(said(2)[:120])
