@@ -272,3 +272,15 @@ def test_the_audit_log_pages_back_through_older_entries(site):
     older = re.search(r'href="(/admin/audit\?[^"]+)">Older entries', first).group(1)
     second = ada.get(older.replace("&amp;", "&")).get_data(as_text=True)
     assert ">T4<" in second and ">T104<" not in second
+
+
+@pytest.mark.parametrize("target, lands", [
+    ("/boards/SIM", "/boards/SIM"),
+    ("//evil.example/x", "/"),
+    ("/\\evil.example", "/"),
+    ("https://evil.example/", "/"),
+])
+def test_after_logging_in_only_a_page_of_this_site_is_opened(client, simple, target, lands):
+    answer = client.post(f"/login?next={target}", data={"username": "ann",
+                                                        "password": make.PASSWORD})
+    assert answer.status_code == 302 and answer.headers["Location"] == lands
