@@ -245,12 +245,12 @@ def kill_and_restart(servers: list[Server], folder: Path, env: dict) -> None:
     servers[1] = Server("wsgi:app", folder, port=victim.port, **env)
 
 
-def run_scenario(name: str, fault, servers, views, setup, database_url) -> dict:
+def run_scenario(name: str, fault, servers, views, setup, database_url, seconds: float) -> dict:
     seq_before = log_facts(database_url)[0]
     with Movers([s.url for s in servers], setup) as movers:
-        time.sleep(SOAK_SECONDS / 3)
+        time.sleep(seconds / 3)
         fault()
-        time.sleep(max(0.0, SOAK_SECONDS * 2 / 3))
+        time.sleep(max(0.0, seconds * 2 / 3))
     time.sleep(2)  # the last pushes land
     last_seq, most, overrides = log_facts(database_url)
     return {"name": name, "moves": dict(movers.outcomes), "slowest_503": movers.slowest_503,
@@ -258,7 +258,8 @@ def run_scenario(name: str, fault, servers, views, setup, database_url) -> dict:
             "most": most, "overrides": overrides}
 
 
-def run() -> list[Figure]:
+def run(seconds: float = SOAK_SECONDS) -> list[Figure]:
+    """Every scenario for `seconds` (tests/test_soak.py runs a short one in `make test`)."""
     if NODE is None or not (ROOT / "bench" / "listener" / "node_modules").exists():
         return [Figure("Soak", "-", "skipped", "needs node and `npm ci --prefix bench/listener`")]
     figures = []
@@ -310,8 +311,8 @@ def run() -> list[Figure]:
         ]
         previous = Counter()
         for name, fault in scenarios:
-            result = run_scenario(name, fault, servers, views, setup, database_url)
-            figures.append(figure(result, previous))
+            result = run_scenario(name, fault, servers, views, setup, database_url, seconds)
+            figures.append(figure(result, previous, seconds))
             previous = result["views"]
         memory_after = [s.worker_rss_kib() for s in servers]
         figures.append(Figure(
@@ -321,7 +322,7 @@ def run() -> list[Figure]:
     return figures
 
 
-def figure(result: dict, previous: Counter) -> Figure:
+def figure(result: dict, previous: Counter, seconds: float) -> Figure:
     moves, views = result["moves"], result["views"]
     reconnects = views["reconnects"] - previous.get("reconnects", 0)
     again = views["again"] - previous.get("again", 0)
@@ -330,7 +331,7 @@ def figure(result: dict, previous: Counter) -> Figure:
     other = ", ".join(f"{count} {kind}" for kind, count in moves.items()
                       if kind.startswith("http")) or "0"
     return Figure(
-        f"Soak, {SOAK_SECONDS:.0f} s: {result['name']}",
+        f"Soak, {seconds:.0f} s: {result['name']}",
         "lost 0; WIP kept; 503 < 5 s",
         f"lost {views['lost']}",
         f"moves {moves.get('accepted', 0)} accepted, {moves.get('refused', 0)} refused, "

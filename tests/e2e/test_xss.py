@@ -1,9 +1,12 @@
 """Stored XSS sweep: markup payloads in every text people type (board, column and lane names,
 card title, description, comments, block and andon reasons, tags, swarm texts and messages,
-stand-up notes, display names, a wall link's name, alert text, team names), rendered in
-Chromium on every page where they appear (the administration and invitation pages too) and in
-the live pushes: nothing is run, no element gains a handler, and the payload reads as the text
-it was."""
+stand-up notes, display names, a wall link's name, alert text, team names, the names in an
+imported CSV history), rendered in Chromium on every page where they appear (the administration
+and invitation pages too) and in the live pushes: nothing is run, no element gains a handler,
+and the payload reads as the text it was."""
+
+import csv
+import io
 
 import pytest
 from playwright.sync_api import expect
@@ -158,3 +161,27 @@ def test_no_payload_runs_on_the_administration_and_invitation_pages(
     stranger.goto(live_server + path)
     clean(stranger, path)
     expect(stranger.locator("h1")).to_contain_text(said(2)[:120])
+
+
+def test_no_payload_runs_from_an_imported_history(live_server, live_app, new_page, poisoned):
+    """Names that arrive in a CSV file (stages become columns, lanes, items become cards, tags)
+    are shown as text like any other."""
+    from app.history.services import import_history
+
+    rows = io.StringIO()
+    out = csv.writer(rows)
+    out.writerow(["ID", "Name", "Backlog", said(4)[:60], "Done", "Lane", "Tags"])
+    for n, payload in enumerate(PAYLOADS, start=1):
+        out.writerow([n, payload, "2026-11-01", "2026-11-02", "2026-11-05" if n % 2 else "",
+                      said(n + 1)[:60], payload[:40]])
+    with live_app.app_context():
+        import_history(None, rows.getvalue(), user_by_username("ann"), board_key="IMP",
+                       board_name=said(3)[:120])
+        db.session.commit()
+    page = new_page()
+    log_in(page, live_server, "ann")
+    for path in ("/boards/IMP", "/boards/IMP/metrics", "/boards/IMP/archived", "/"):
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+        clean(page, path)
+    expect(page.locator("body")).to_contain_text(said(3)[:40])
