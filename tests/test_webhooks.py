@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -344,3 +345,44 @@ def test_an_unknown_chat_format_is_refused(desk, receiver):
     board, ann = desk
     with pytest.raises(Invalid, match="Format must be one of"):
         create_webhook(board, ann, name="Chat", url=receiver.url, format="irc")
+
+
+# --- DNS rebinding: the address checked is the address connected to ----------------------------
+
+
+def test_a_name_that_turns_internal_after_the_check_is_not_followed(desk, receiver,
+                                                                     monkeypatch):
+    """The check sees a public address; a second lookup would give 127.0.0.1 (where the
+    receiver listens). The delivery goes to the checked address, so the receiver hears nothing."""
+    from app.webhooks import services
+    from app.webhooks.delivery import Target, post
+
+    real = services.socket.getaddrinfo
+    current_app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
+    current_app.config["WEBHOOK_TIMEOUT"] = 1
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+
+    def public_once(host, *args, **kwargs):  # what a rebinding name server answers first
+        if host == "localhost":
+            return [(2, 1, 6, "", ("8.8.8.8", 0))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(services.socket, "getaddrinfo", public_once)
+    target = Target(id=1, url=f"http://localhost:{port}/hook", secret="s", event_types=[],
+                    format="json")
+    answer = post(target, "card.created", "d-1", {"seq": 1})
+    assert answer.status is None and answer.error  # 8.8.8.8 is not reachable from here
+    assert receiver.received == []
+
+
+def test_a_delivery_connects_to_the_checked_address_under_the_urls_name(receiver):
+    """Pinned: the socket goes to the address given, the request still names the URL's host."""
+    from app.webhooks.delivery import _opener_for
+
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    request = urllib.request.Request(f"http://hooks.swarmboard.invalid:{port}/hook",
+                                     data=b"{}", method="POST")
+    with _opener_for(["127.0.0.1"]).open(request, timeout=5) as answer:
+        assert answer.status == 200
+    (received,) = receiver.received
+    assert received.headers["Host"] == f"hooks.swarmboard.invalid:{port}"

@@ -18,6 +18,7 @@ at scale, `flask --app wsgi deliver` runs as a process of its own (docs/webhooks
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import os
@@ -45,7 +46,7 @@ from app.events.services import events_since
 from app.extensions import db
 from app.webhooks.chat import chat_message
 from app.webhooks.models import Webhook, WebhookDelivery, taken
-from app.webhooks.services import refused_address, wants
+from app.webhooks.services import checked_addresses, wants
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,50 @@ class _NoRedirects(urllib_request.HTTPRedirectHandler):
 _opener = urllib_request.build_opener(_NoRedirects)
 
 
+def _pinned(connection_class, address: str):
+    """http.client connections to the URL's host name (its Host header, its TLS name and
+    certificate check) whose socket goes to `address`, the one that was checked."""
+    def connection(host, **kwargs):
+        made = connection_class(host, **kwargs)
+        # http.client opens its socket through this attribute; the port stays the URL's.
+        made._create_connection = lambda target, *args, **kw: socket.create_connection(
+            (address, target[1]), *args, **kw)
+        return made
+    return connection
+
+
+class _PinnedHTTP(urllib_request.HTTPHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPS(urllib_request.HTTPSHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req,
+                            context=self._context)
+
+
+def _opener_for(addresses: list[str]):
+    if not addresses:  # internal addresses allowed: nothing to pin
+        return _opener
+    return urllib_request.build_opener(_NoRedirects, _PinnedHTTP(addresses[0]),
+                                       _PinnedHTTPS(addresses[0]))
+
+
 def post(webhook: Target, kind: str, delivery_id: str, payload: dict) -> Answer:
-    """POST one signed JSON payload to the webhook's URL and say how it went."""
+    """POST one signed JSON payload to the webhook's URL and say how it went. The host name is
+    resolved and checked once, and the connection goes to the address checked."""
     host = urlsplit(webhook.url).hostname or ""
-    if reason := refused_address(host):
+    addresses, reason = checked_addresses(host)
+    if reason:
         return Answer(None, None, reason)
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
@@ -123,7 +164,8 @@ def post(webhook: Target, kind: str, delivery_id: str, payload: dict) -> Answer:
     })
     started = time.perf_counter()
     try:
-        with _opener.open(outgoing, timeout=current_app.config["WEBHOOK_TIMEOUT"]) as answer:
+        with _opener_for(addresses).open(outgoing,
+                                         timeout=current_app.config["WEBHOOK_TIMEOUT"]) as answer:
             answer.read(ANSWER_READ)
             status, error = answer.status, None
     except HTTPError as refused:

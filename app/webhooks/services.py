@@ -67,18 +67,26 @@ def wants(webhook, event_type: str) -> bool:
 def refused_address(host: str) -> str | None:
     """Why a webhook may not call `host` (a private, loopback or otherwise internal address),
     or None. Internal addresses are allowed only where an admin set WEBHOOKS_ALLOW_PRIVATE."""
+    return checked_addresses(host)[1]
+
+
+def checked_addresses(host: str) -> tuple[list[str], str | None]:
+    """The addresses `host` resolves to, all public, or why not (a refusal). A delivery then
+    connects to one of exactly these addresses: a name that resolved to a public address when
+    checked cannot send the connection to an internal one when made (DNS rebinding). With
+    WEBHOOKS_ALLOW_PRIVATE nothing is checked or pinned: ([], None)."""
     if current_app.config.get("WEBHOOKS_ALLOW_PRIVATE"):
-        return None
+        return [], None
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        found = list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, None)))
     except (OSError, UnicodeError):
-        return f"{host} cannot be found."
+        return [], f"{host} cannot be found."
     for address in found:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not ip.is_global or ip.is_multicast:
-            return (f"{host} is an internal address ({ip}); webhooks go to public addresses "
-                    "unless an admin allows internal ones (WEBHOOKS_ALLOW_PRIVATE).")
-    return None
+            return [], (f"{host} is an internal address ({ip}); webhooks go to public addresses "
+                        "unless an admin allows internal ones (WEBHOOKS_ALLOW_PRIVATE).")
+    return found, None
 
 
 def webhook_url(value) -> str:
