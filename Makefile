@@ -58,13 +58,16 @@ serve serve-cluster: $(VENV)/.installed-serve
 		pids="$$pids $$!"; \
 	done; wait
 
-# The single sign-on tests run a real OpenID Connect provider (tests/oidc, Node oidc-provider).
-OIDC := tests/oidc
+# The single sign-on tests run a real OpenID Connect provider (tests/oidc, Node oidc-provider);
+# the short soak listens with Node socket.io-client (bench/listener).
+NODE_PARTS := tests/oidc bench/listener
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench
 	$(BIN)/lint-imports
-	@if command -v npm >/dev/null 2>&1 && { [ ! -d $(OIDC)/node_modules ] || [ $(OIDC)/package-lock.json -nt $(OIDC)/node_modules ]; }; then \
-		npm ci --prefix $(OIDC) --no-audit --no-fund --silent; fi
+	@for part in $(NODE_PARTS); do \
+		if command -v npm >/dev/null 2>&1 && { [ ! -d $$part/node_modules ] || [ $$part/package-lock.json -nt $$part/node_modules ]; }; then \
+			npm ci --prefix $$part --no-audit --no-fund --silent; fi; \
+	done
 	$(BIN)/python -m pytest
 
 quicktest: $(VENV)/.installed-dev
