@@ -203,6 +203,7 @@ class Views:
                 os.kill(process.pid, signal.SIGCONT)
             process.stdin.close()
             process.wait(10)
+            process.stdout.close()
 
 
 def log_facts(database_url: str) -> tuple[int, int, int]:
@@ -258,8 +259,10 @@ def run_scenario(name: str, fault, servers, views, setup, database_url, seconds:
             "most": most, "overrides": overrides}
 
 
-def run(seconds: float = SOAK_SECONDS) -> list[Figure]:
-    """Every scenario for `seconds` (tests/test_soak.py runs a short one in `make test`)."""
+def run(seconds: float = SOAK_SECONDS, only: str = os.environ.get("SOAK_ONLY", "")
+        ) -> list[Figure]:
+    """Every scenario (or those whose name holds `only`, SOAK_ONLY) for `seconds` each
+    (tests/test_soak.py runs a short one in `make test`)."""
     if NODE is None or not (ROOT / "bench" / "listener" / "node_modules").exists():
         return [Figure("Soak", "-", "skipped", "needs node and `npm ci --prefix bench/listener`")]
     figures = []
@@ -310,16 +313,30 @@ def run(seconds: float = SOAK_SECONDS) -> list[Figure]:
             (f"a listener stopped reading {STALL_SECONDS} s", stall),
         ]
         previous = Counter()
-        for name, fault in scenarios:
+        for name, fault in [(n, f) for n, f in scenarios if only.lower() in n.lower()]:
             result = run_scenario(name, fault, servers, views, setup, database_url, seconds)
             figures.append(figure(result, previous, seconds))
             previous = result["views"]
         memory_after = [s.worker_rss_kib() for s in servers]
+        figures.append(unhandled_errors(folder))
         figures.append(Figure(
             "Soak: worker memory (KiB), process A / B (B restarted once)", "-",
             f"{memory_after[0]} / {memory_after[1]}",
             f"at the start {memory_before[0]} / {memory_before[1]}"))
     return figures
+
+
+def unhandled_errors(folder: Path) -> Figure:
+    """Requests the servers answered 500 (their logs say why): there should be none, faults
+    included (an unreachable database is a 503)."""
+    found = []
+    for log in sorted(folder.glob("gunicorn-*.log")):
+        text = log.read_text(errors="replace")
+        # Each: the traceback up to the exception it ended with (the last lines say what).
+        found += [part.split("\n[", 1)[0][-900:] for part in text.split("Unhandled error")[1:]]
+    return Figure("Soak: requests answered 500 (server errors)", "0", str(len(found)),
+                  found[0].strip().replace("\n", " | ") if found else "",
+                  met=not found)
 
 
 def figure(result: dict, previous: Counter, seconds: float) -> Figure:

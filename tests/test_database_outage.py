@@ -75,3 +75,30 @@ def test_requests_during_an_outage_get_a_503_in_seconds_and_service_resumes(behi
         assert titles == ["Before", "After"]  # nothing half-written during the outage
         assert db.session.scalar(select(func.count(Card.id))) == 2
         db.session.remove()
+
+
+def test_the_database_going_away_while_the_push_is_prepared_is_a_503(behind_proxy,
+                                                                       monkeypatch):
+    """The connection dies after the card is written but before the commit, while the live
+    push is rendered (the soak found this answered 500 now and then): 503, nothing stored."""
+    from app.realtime import payloads
+
+    app, proxy, token = behind_proxy
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    render = payloads.board_messages
+
+    def dies_meanwhile(*args, **kwargs):
+        proxy.go_down()
+        db.session.execute(select(1))  # the push's own reading, on a connection now cut
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(payloads, "board_messages", dies_meanwhile)
+    refused = api.post("/api/v1/boards/OUT/cards", json={"title": "During"}, headers=auth)
+    assert refused.status_code == 503
+    assert refused.get_json()["message"].startswith("The database cannot be reached")
+    monkeypatch.setattr(payloads, "board_messages", render)
+    proxy.come_back()
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Card.id))) == 0
+        db.session.remove()

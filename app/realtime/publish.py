@@ -6,6 +6,7 @@ one process or, through Redis, in several."""
 from contextlib import nullcontext
 
 from flask import current_app, has_request_context, request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.broadcast import emit_to_room, room
@@ -34,6 +35,10 @@ def _render_pushes(session: Session, *, batch: hooks.Batch) -> None:
             watched = _watched(board.key)
             try:
                 messages = board_messages(board, events, render=watched)
+            except DBAPIError:
+                # The database went away mid-render: the commit cannot succeed either, so say
+                # so (503) rather than swallow it and fail the commit in a stranger way.
+                raise
             except Exception:  # a push must never cost the change itself: views re-fetch
                 current_app.logger.exception("Rendering the push for %s failed", board.key)
                 messages = [{"board": board.key, "seq": events[-1].seq, "type": events[-1].type,

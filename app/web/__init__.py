@@ -5,7 +5,12 @@ import json
 from flask import current_app, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+    SQLAlchemyError,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -162,6 +167,7 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(PendingRollbackError)  # the transaction died with its connection
     def database_unreachable(error):
         """The database cannot be reached (restarting, the network between): say so at once,
         and let the pool connect afresh on the next request (no restart of ours needed)."""
