@@ -1,12 +1,23 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
-from app.accounts.models import ApiToken, Team, TeamMember, User, UserSkill
+from app.accounts.models import (
+    AccountToken,
+    ApiToken,
+    AuditEntry,
+    ExternalIdentity,
+    Team,
+    TeamMember,
+    User,
+    UserAvatar,
+    UserSkill,
+)
 from app.accounts.throttle import LoginFailures
 from app.alerts.models import Alert, AlertIntake
-from app.boards.models import Board, BoardColumn, BoardMember, Lane
+from app.boards.models import Board, BoardColumn, BoardInvite, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
 from app.notifications.models import MailSettings, Notification, Watch
+from app.reviews.models import Review, ReviewAction
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
 from app.swarms.models import (
     AndonHook,
@@ -22,24 +33,30 @@ from app.wall.models import WallLink
 from app.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
+    "AccountToken",
     "Alert",
     "AlertIntake",
     "AndonHook",
-    "AsyncUpdate",
-    "Availability",
     "ApiToken",
+    "AsyncUpdate",
+    "AuditEntry",
+    "Availability",
     "Board",
     "BoardColumn",
+    "BoardInvite",
     "BoardMember",
     "Card",
     "CardLink",
     "ChecklistItem",
     "Comment",
     "Event",
+    "ExternalIdentity",
     "Lane",
     "LoginFailures",
     "MailSettings",
     "Notification",
+    "Review",
+    "ReviewAction",
     "Standup",
     "StandupAttendee",
     "StandupItem",
@@ -52,6 +69,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "UserAvatar",
     "UserInterest",
     "UserSkill",
     "WallLink",

@@ -28,8 +28,9 @@ from app.clock import utcnow
 from app.extensions import db, socketio
 from app.notifications.models import Notification
 from app.notifications.services import notify
+from app.reviews.services import draft_review
 from app.standups.services import start_standup
-from app.swarms.andon import create_hook, revoke_hook
+from app.swarms.andon import clear_andon, create_hook, pull_andon, revoke_hook
 from app.swarms.services import add_task, invite, join_swarm, post_message, start_swarm
 from app.wall.services import create_wall_link
 from app.webhooks.services import create_webhook
@@ -145,6 +146,12 @@ ROUTES = {
     "POST /cards/<card_key>/checklist/<int:item_id>": Write("member", form={"done": "1"}),
     "POST /cards/<card_key>/links": Write("member", form={"kind": "blocks", "other": "SIM-2"}),
     "POST /cards/<card_key>/comments": Write("member", form={"body": "Looking into it"}),
+    "POST /cards/<card_key>/review": Write("member", at={"card_key": "incident"}),
+    "POST /reviews/<int:review_id>": Write("member", form={
+        "title": "Relay outage", "summary": "", "impact": "", "version": "1",
+        "contributing": "No alert on the queue's length", "learned": "Alert on it"}),
+    "POST /reviews/<int:review_id>/actions": Write("member", form={"title": "Queue alert"}),
+    "POST /reviews/<int:review_id>/publish": Write("member"),
     "POST /cards/<card_key>/move": Write("member", form={"column": "Doing"}),
     "POST /cards/<card_key>/swarm": Write("member", form={"type": "backlog",
                                                           "help_needed": "Mails pile up"}),
@@ -286,6 +293,13 @@ def sim(app):
     wall_link, _ = create_wall_link(board, ann, "TV")
     _, other_wall_token = create_wall_link(other, otto, "OTH TV")
     board_invite, _ = invite_to_board(board, ann, role="member", uses=5)
+    incident = make.card(board, ann, "Relay down")  # an incident without a review yet
+    pull_andon(incident, ann, "no mail leaves")
+    clear_andon(incident, ann)
+    reviewed = make.card(board, ann, "DNS down")
+    pull_andon(reviewed, ann, "nothing resolves")
+    clear_andon(reviewed, ann)
+    review = draft_review(reviewed, ann)
     notify([gus.id], kind="mention", text="ann mentioned you on SIM-1", url="/cards/SIM-1",
            board_id=board.id)
     tokens = {caller: create_token(user, "role matrix")
@@ -318,6 +332,8 @@ def sim(app):
             "wall_link_id": wall_link.id,
             "username": "vic",
             "invite_id": board_invite.id,
+            "incident": incident.key,
+            "review_id": review.id,
             # the administration pages' objects:
             "person": "gus",
             "team_id": team.id,

@@ -256,6 +256,7 @@ def register_blueprints(app) -> None:
         invites,
         live,
         metrics,
+        reviews,
         sso,
         standups,
         swarm_cards,  # noqa: F401  (its routes are on the swarming blueprint)
@@ -267,6 +268,6 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso):
+                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews):
         app.register_blueprint(area.bp)
     sso.init_sso(app)

@@ -11,6 +11,7 @@ from app.cards.moves import move_card
 from app.errors import DomainError, Invalid, StaleVersion, SwarmStillOpen, WipLimitReached
 from app.events.services import card_history
 from app.extensions import db, htmx
+from app.reviews.services import can_draft, review_of_card
 from app.web.boards import render_board
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
@@ -26,6 +27,8 @@ def detail_context(card) -> dict:
         links=services.links_of(card),
         history=card_history(card),
         people=services.assignable_people(card.board),
+        review=review_of_card(card),
+        can_review=role in ("member", "owner") and can_draft(card),
     )
 
 

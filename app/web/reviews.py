@@ -1,0 +1,84 @@
+"""Post-incident reviews: drafted from a card (its andon, or a P1 swarm), edited by the board's
+members (a stale save is refused with the colleague's text shown), actions added as improvement
+cards, published; listed and searched per board. Thin: app.reviews.services decides."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.boards.access import get_board
+from app.cards.services import assignable_people, get_card
+from app.extensions import db
+from app.reviews import services
+from app.reviews.services import StaleReview
+
+bp = Blueprint("reviews", __name__)
+
+
+@bp.get("/boards/<key>/reviews")
+@login_required
+def index(key: str):
+    board = get_board(key, current_user)
+    search = request.args.get("q", "")
+    return render_template("reviews/index.html", board=board, search=search,
+                           reviews=services.reviews_of(board, search=search))
+
+
+@bp.post("/cards/<card_key>/review")
+@login_required
+def draft(card_key: str):
+    card = get_card(card_key, current_user)
+    review = services.draft_review(card, current_user)
+    db.session.commit()
+    return redirect(url_for("reviews.show", review_id=review.id))
+
+
+def render_review(review, *, status: int = 200):
+    role_can_edit = services.can_edit(review, current_user)
+    return render_template(
+        "reviews/review.html", review=review, impact=services.impact_of(review),
+        timeline=services.timeline(review), can_edit=role_can_edit,
+        people=assignable_people(review.board) if role_can_edit else []), status
+
+
+@bp.get("/reviews/<int:review_id>")
+@login_required
+def show(review_id: int):
+    return render_review(services.get_review(review_id, current_user))
+
+
+@bp.post("/reviews/<int:review_id>")
+@login_required
+def save(review_id: int):
+    review = services.get_review(review_id, current_user, "member")
+    form = request.form
+    try:
+        services.update_review(review, current_user, version=form.get("version", ""),
+                               **{name: form.get(name, "") for name in services.FIELDS})
+    except StaleReview as stale:
+        db.session.rollback()
+        flash(stale.message, "error")
+        return render_review(services.get_review(review_id, current_user), status=409)
+    db.session.commit()
+    flash("Review saved.", "success")
+    return redirect(url_for("reviews.show", review_id=review.id))
+
+
+@bp.post("/reviews/<int:review_id>/actions")
+@login_required
+def add_action(review_id: int):
+    review = services.get_review(review_id, current_user, "member")
+    card = services.add_action(review, current_user, title=request.form.get("title", ""),
+                               owner=request.form.get("owner") or None)
+    db.session.commit()
+    flash(f"{card.key} is on the board: {card.title}", "success")
+    return redirect(url_for("reviews.show", review_id=review.id) + "#actions")
+
+
+@bp.post("/reviews/<int:review_id>/publish")
+@login_required
+def publish(review_id: int):
+    review = services.get_review(review_id, current_user, "member")
+    services.publish_review(review, current_user)
+    db.session.commit()
+    flash("Review published.", "success")
+    return redirect(url_for("reviews.show", review_id=review.id))
