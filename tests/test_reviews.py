@@ -3,12 +3,15 @@ happened (andon pulled, people invited, decisions pinned, cleared), the write-up
 with a stale save refused, actions become improvement cards that come up in the stand-up walk
 until done, and reviews are published, listed and searched."""
 
+import csv
+import io
 import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app.accounts.services import create_token
 from app.cards.models import Card
 from app.cards.moves import move_card
 from app.clock import utcnow
@@ -175,3 +178,34 @@ def test_viewers_read_reviews_but_do_not_write_them(incident, client, login):
     login("otto")
     assert client.get(path).status_code == 404
     assert re.search(r"There is no", client.get(path).get_data(as_text=True))
+
+
+def test_reviews_through_the_api_and_as_csv(incident, client, login):
+    board, ann, bob, card = incident
+    login("ann")
+    path = draft(client, card.key)
+    client.post(f"{path}/actions", data={"title": "Add a canary stage", "owner": "bob"})
+    client.post(path, data={"title": "Checkout outage", "summary": "=1+2 requests failed",
+                            "impact": "", "contributing": "", "learned": "", "version": "1"})
+    token = create_token(ann, "reports")
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/boards/SIM/reviews", headers=auth).get_json()["reviews"]
+    (review,) = listed
+    assert (review["card"], review["status"], review["minutes_to_clear"]) == (
+        card.key, "draft", 42.0)
+    assert review["actions"][0]["owner"] == "bob" and review["actions"][0]["done"] is False
+    one = client.get(f"/api/v1/reviews/{review['id']}", headers=auth).get_json()
+    assert one["title"] == review["title"]
+    assert client.get("/api/v1/boards/SIM/reviews?q=nothing-like-it", headers=auth
+                      ).get_json() == {"reviews": []}
+    stranger = create_token(make.user("otto"), "x")
+    db.session.commit()
+    assert client.get(f"/api/v1/reviews/{review['id']}",
+                      headers={"Authorization": f"Bearer {stranger}"}).status_code == 404
+    exported = client.get("/boards/SIM/reviews.csv")
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
+    assert rows[0][:3] == ["card", "title", "status"]
+    assert rows[1][0] == card.key and rows[1][5] == "42.0" and rows[1][6:8] == ["1", "1"]
+    assert rows[1][8] == "'=1+2 requests failed"  # a spreadsheet shows it, does not run it

@@ -2,7 +2,10 @@
 members (a stale save is refused with the colleague's text shown), actions added as improvement
 cards, published; listed and searched per board. Thin: app.reviews.services decides."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.boards.access import get_board
@@ -10,6 +13,7 @@ from app.cards.services import assignable_people, get_card
 from app.extensions import db
 from app.reviews import services
 from app.reviews.services import StaleReview
+from app.text import spreadsheet_safe
 
 bp = Blueprint("reviews", __name__)
 
@@ -21,6 +25,32 @@ def index(key: str):
     search = request.args.get("q", "")
     return render_template("reviews/index.html", board=board, search=search,
                            reviews=services.reviews_of(board, search=search))
+
+
+CSV_COLUMNS = ("card", "title", "status", "started_at", "cleared_at", "minutes_to_clear",
+               "actions", "actions_open", "summary", "impact", "contributing", "learned")
+
+
+@bp.get("/boards/<key>/reviews.csv")
+@login_required
+def export(key: str):
+    """Every review of the board as a spreadsheet (cells that look like formulas quoted)."""
+    board = get_board(key, current_user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for review in services.reviews_of(board):
+        minutes = (round((review.cleared_at - review.started_at).total_seconds() / 60, 1)
+                   if review.cleared_at else "")
+        still_open = [a for a in review.actions
+                      if a.card.finished_at is None and a.card.archived_at is None]
+        writer.writerow([spreadsheet_safe(value) for value in (
+            review.card.key, review.title, review.status, review.started_at.isoformat(),
+            review.cleared_at.isoformat() if review.cleared_at else "", minutes,
+            len(review.actions), len(still_open), review.summary, review.impact,
+            review.contributing, review.learned)])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{board.key}-reviews.csv"'})
 
 
 @bp.post("/cards/<card_key>/review")
