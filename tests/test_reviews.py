@@ -20,6 +20,7 @@ from app.extensions import db
 from app.reviews.models import Review
 from app.standups.walk import walk_order
 from app.swarms.andon import clear_andon, pull_andon
+from app.swarms.models import Swarm
 from app.swarms.services import (
     accept_invitation,
     invite,
@@ -209,3 +210,15 @@ def test_reviews_through_the_api_and_as_csv(incident, client, login):
     assert rows[0][:3] == ["card", "title", "status"]
     assert rows[1][0] == card.key and rows[1][5] == "42.0" and rows[1][6:8] == ["1", "1"]
     assert rows[1][8] == "'=1+2 requests failed"  # a spreadsheet shows it, does not run it
+
+
+def test_a_resolved_andon_swarm_offers_its_review_in_the_room(incident, client, login):
+    board, ann, bob, card = incident
+    swarm = db.session.scalars(select(Swarm).where(Swarm.card_id == card.id)).one()
+    resolve_swarm(swarm, ann, continued_by="ann", outcome="rolled back")
+    db.session.commit()
+    login("ann")
+    room = client.get(f"/swarms/{swarm.id}").get_data(as_text=True)
+    assert "Draft the post-incident review" in room
+    path = draft(client, card.key)
+    assert f'href="{path}"' in client.get(f"/swarms/{swarm.id}").get_data(as_text=True)

@@ -18,6 +18,18 @@ from app.text import spreadsheet_safe
 bp = Blueprint("reviews", __name__)
 
 
+@bp.app_template_global("review_of")
+def review_of(card):
+    """For a page that shows a card: the review of its incident, if one was drafted."""
+    return services.review_of_card(card)
+
+
+@bp.app_template_global("reviewable")
+def reviewable(card) -> bool:
+    """For a page that shows a card: whether it had an incident to review."""
+    return services.can_draft(card)
+
+
 @bp.get("/boards/<key>/reviews")
 @login_required
 def index(key: str):
