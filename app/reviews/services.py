@@ -148,8 +148,11 @@ class Moment:
 
 
 def timeline(review: Review, now: datetime | None = None) -> list[Moment]:
-    """What happened, from the log: the card's events from the start to the clearing."""
-    until = (review.cleared_at or now or utcnow()) + MARGIN
+    """What happened, from the log: the card's events from the start to the clearing (or the
+    swarm's end, if later: its resolution belongs to the story)."""
+    ends = [at for at in (review.cleared_at,
+                          review.swarm.ended_at if review.swarm is not None else None) if at]
+    until = (max(ends) if ends else now or utcnow()) + MARGIN
     events = list(db.session.scalars(select(Event).where(
         Event.card_id == review.card_id, Event.type.in_(TIMELINE_TYPES),
         Event.at >= review.started_at - MARGIN, Event.at <= until).order_by(Event.seq)))
