@@ -1,9 +1,9 @@
 """Stored XSS sweep: markup payloads in every text people type (board, column and lane names,
 card title, description, comments, block and andon reasons, tags, swarm texts and messages,
-stand-up notes, display names, a wall link's name, alert text, team names, the names in an
-imported CSV history), rendered in Chromium on every page where they appear (the administration
-and invitation pages too) and in the live pushes: nothing is run, no element gains a handler,
-and the payload reads as the text it was."""
+stand-up notes, display names, a wall link's name, alert text, team names, review texts, the
+names in an imported CSV history), rendered in Chromium on every page where they appear (the
+administration and invitation pages too) and in the live pushes: nothing is run, no element
+gains a handler, and the payload reads as the text it was."""
 
 import csv
 import io
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.accounts.services import user_by_username
 from app.boards.models import Board
 from app.boards.services import add_column, add_lane, create_board, update_board
+from app.cards.models import Card
 from app.cards.services import add_comment, block_card, create_card
 from app.extensions import db
 from app.standups.services import add_note, start_standup
@@ -185,3 +186,28 @@ def test_no_payload_runs_from_an_imported_history(live_server, live_app, new_pag
         page.wait_for_load_state("networkidle")
         clean(page, path)
     expect(page.locator("body")).to_contain_text(said(3)[:40])
+
+
+def test_no_payload_runs_in_a_post_incident_review(live_server, live_app, new_page, poisoned):
+    from app.reviews.services import add_action, draft_review, update_review
+    from app.swarms.andon import clear_andon
+
+    with live_app.app_context():
+        ann = user_by_username("ann")
+        card = db.session.scalar(select(Card).where(Card.andon_at.is_not(None)))
+        clear_andon(card, ann)
+        review = draft_review(card, ann)
+        update_review(review, ann, version=review.version, title=said(1)[:200],
+                      summary=said(2), impact=said(3), contributing="\n\n".join(PAYLOADS),
+                      learned=said(5))
+        add_action(review, ann, title=said(0)[:200], owner="bob")
+        make.member(review.board, make.user("vic"), "viewer")
+        db.session.commit()
+        review_id = review.id
+    for who in ("bob", "vic"):  # the editing form, and the read-only write-up
+        page = new_page()
+        log_in(page, live_server, who)
+        for path in (f"/reviews/{review_id}", "/boards/XSS/reviews"):
+            page.goto(live_server + path)
+            page.wait_for_load_state("networkidle")
+            clean(page, f"{path} as {who}")
