@@ -210,6 +210,8 @@ def test_reviews_through_the_api_and_as_csv(incident, client, login):
     assert rows[0][:3] == ["card", "title", "status"]
     assert rows[1][0] == card.key and rows[1][5] == "42.0" and rows[1][6:8] == ["1", "1"]
     assert rows[1][8] == "'=1+2 requests failed"  # a spreadsheet shows it, does not run it
+    listing = client.get("/boards/SIM/reviews").get_data(as_text=True)
+    assert "42 min" in listing and "1 of 1" in listing
 
 
 def test_a_resolved_andon_swarm_offers_its_review_in_the_room(incident, client, login):

@@ -46,15 +46,11 @@ class ReviewsSchema(Schema):
 
 
 def as_dict(review) -> dict:
-    minutes = None
-    if review.cleared_at is not None:
-        minutes = round((review.cleared_at - review.started_at).total_seconds() / 60, 1)
-    actions = [{"card": a.card, "done": a.card.finished_at is not None
-                or a.card.archived_at is not None} for a in review.actions]
+    actions = [{"card": a.card, "done": services.action_done(a)} for a in review.actions]
     return {**{name: getattr(review, name) for name in (
         "id", "card", "title", "status", "started_at", "cleared_at", "summary", "impact",
-        "contributing", "learned", "published_at")}, "minutes_to_clear": minutes,
-        "actions": actions}
+        "contributing", "learned", "published_at")},
+        "minutes_to_clear": services.minutes_to_clear(review), "actions": actions}
 
 
 @blp.get("/boards/<key>/reviews")

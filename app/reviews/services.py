@@ -126,6 +126,17 @@ def get_review(review_id, user: User | None, needed: str = "viewer") -> Review:
     return review
 
 
+def minutes_to_clear(review: Review) -> float | None:
+    if review.cleared_at is None:
+        return None
+    return round((review.cleared_at - review.started_at).total_seconds() / 60, 1)
+
+
+def action_done(action: ReviewAction) -> bool:
+    """An action is done once its card is finished (or archived: dropped on purpose)."""
+    return action.card.finished_at is not None or action.card.archived_at is not None
+
+
 def can_edit(review: Review, user: User) -> bool:
     return board_role(review.board, user) in ("member", "owner")
 

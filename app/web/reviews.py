@@ -18,6 +18,16 @@ from app.text import spreadsheet_safe
 bp = Blueprint("reviews", __name__)
 
 
+@bp.app_template_test("action_done")
+def action_done(action) -> bool:
+    return services.action_done(action)
+
+
+@bp.app_template_global("minutes_to_clear")
+def minutes_to_clear(review):
+    return services.minutes_to_clear(review)
+
+
 @bp.app_template_global("review_of")
 def review_of(card):
     """For a page that shows a card: the review of its incident, if one was drafted."""
@@ -52,13 +62,12 @@ def export(key: str):
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for review in services.reviews_of(board):
-        minutes = (round((review.cleared_at - review.started_at).total_seconds() / 60, 1)
-                   if review.cleared_at else "")
-        still_open = [a for a in review.actions
-                      if a.card.finished_at is None and a.card.archived_at is None]
+        minutes = services.minutes_to_clear(review)
+        still_open = [a for a in review.actions if not services.action_done(a)]
         writer.writerow([spreadsheet_safe(value) for value in (
             review.card.key, review.title, review.status, review.started_at.isoformat(),
-            review.cleared_at.isoformat() if review.cleared_at else "", minutes,
+            review.cleared_at.isoformat() if review.cleared_at else "",
+            "" if minutes is None else minutes,
             len(review.actions), len(still_open), review.summary, review.impact,
             review.contributing, review.learned)])
     return Response(out.getvalue(), mimetype="text/csv", headers={
