@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.cli import register_cli
     from app.notifications.rounds import init_rounds
     from app.realtime import init_realtime
+    from app.reviews.improvements import init_improvements
     from app.web import register_blueprints, register_error_handlers, register_template_helpers
     from app.webhooks.delivery import init_delivery
 
@@ -77,5 +78,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     init_rounds(app)
+    init_improvements(app)
     init_delivery(app)
     return app

@@ -17,7 +17,7 @@ from app.boards.models import Board, BoardColumn, BoardInvite, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
 from app.notifications.models import MailSettings, Notification, Watch
-from app.reviews.models import Review, ReviewAction
+from app.reviews.models import Improvement, Review, ReviewAction
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
 from app.swarms.models import (
     AndonHook,
@@ -51,6 +51,7 @@ __all__ = [
     "Comment",
     "Event",
     "ExternalIdentity",
+    "Improvement",
     "Lane",
     "LoginFailures",
     "MailSettings",

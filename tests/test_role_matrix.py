@@ -152,6 +152,8 @@ ROUTES = {
         "contributing": "No alert on the queue's length", "learned": "Alert on it"}),
     "POST /reviews/<int:review_id>/actions": Write("member", form={"title": "Queue alert"}),
     "POST /reviews/<int:review_id>/publish": Write("member"),
+    "POST /cards/<card_key>/improvement": Write("member", at={"card_key": "improvement"},
+                                                form={"metric": "throughput"}),
     "POST /cards/<card_key>/move": Write("member", form={"column": "Doing"}),
     "POST /cards/<card_key>/swarm": Write("member", form={"type": "backlog",
                                                           "help_needed": "Mails pile up"}),
@@ -300,6 +302,7 @@ def sim(app):
     pull_andon(reviewed, ann, "nothing resolves")
     clear_andon(reviewed, ann)
     review = draft_review(reviewed, ann)
+    improvement = make.card(board, ann, "Alert on the queue's length", type="improvement")
     notify([gus.id], kind="mention", text="ann mentioned you on SIM-1", url="/cards/SIM-1",
            board_id=board.id)
     tokens = {caller: create_token(user, "role matrix")
@@ -334,6 +337,7 @@ def sim(app):
             "invite_id": board_invite.id,
             "incident": incident.key,
             "review_id": review.id,
+            "improvement": improvement.key,
             # the administration pages' objects:
             "person": "gus",
             "team_id": team.id,

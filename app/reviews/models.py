@@ -60,3 +60,41 @@ class ReviewAction(db.Model):
 
     review: Mapped[Review] = relationship(back_populates="actions")
     card: Mapped[Card] = relationship()
+
+
+METRICS = {  # what an improvement means to move, and which way is better
+    "cycle_p85": ("85th percentile cycle time (days)", "lower"),
+    "flow_efficiency": ("flow efficiency", "higher"),
+    "throughput": ("throughput (cards finished)", "higher"),
+    "blocked_days": ("days blocked for a reason", "lower"),
+}
+ORIGINS = ("review", "retrospective", "standup", "anyone")
+VERDICTS = ("confirmed", "refuted", "inconclusive")
+
+
+class Improvement(db.Model):
+    """An improvement card in the continual improvement register: where it came from, the
+    board metric it means to move, that metric's baseline over the 30 days before it was
+    registered, and, 30 days after the card is done, the same figure again and the verdict."""
+
+    __tablename__ = "improvements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), unique=True)
+    origin: Mapped[str] = mapped_column(String(14))
+    metric: Mapped[str] = mapped_column(String(20))
+    blocked_reason: Mapped[str | None] = mapped_column(String(300))
+    baseline_from: Mapped[datetime]
+    baseline_to: Mapped[datetime]
+    baseline: Mapped[float | None]
+    after_from: Mapped[datetime | None]
+    after_to: Mapped[datetime | None]
+    after: Mapped[float | None]
+    verdict: Mapped[str | None] = mapped_column(String(12))
+    checked_at: Mapped[datetime | None]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    board: Mapped[Board] = relationship()
+    card: Mapped[Card] = relationship()

@@ -8,10 +8,11 @@ import io
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.boards.access import get_board
+from app.boards.access import board_role, get_board
 from app.cards.services import assignable_people, get_card
 from app.extensions import db
-from app.reviews import services
+from app.reviews import improvements, services
+from app.reviews.models import METRICS, ORIGINS
 from app.reviews.services import StaleReview
 from app.text import spreadsheet_safe
 
@@ -72,6 +73,30 @@ def export(key: str):
             review.contributing, review.learned)])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{board.key}-reviews.csv"'})
+
+
+@bp.get("/boards/<key>/improvements")
+@login_required
+def register_page(key: str):
+    board = get_board(key, current_user)
+    return render_template("reviews/improvements.html", board=board,
+                           rows=improvements.register_of(board), metrics=METRICS,
+                           origins=ORIGINS, settle=improvements.SETTLE,
+                           can_edit=board_role(board, current_user)
+                           in ("member", "owner"))
+
+
+@bp.post("/cards/<card_key>/improvement")
+@login_required
+def register_improvement(card_key: str):
+    card = get_card(card_key, current_user)
+    form = request.form
+    improvements.register(card, current_user, metric=form.get("metric", ""),
+                          origin=form.get("origin") or None,
+                          blocked_reason=form.get("blocked_reason") or None)
+    db.session.commit()
+    flash(f"{card.key} is in the register with its baseline.", "success")
+    return redirect(url_for("reviews.register_page", key=card.board.key) + f"#{card.key}")
 
 
 @bp.post("/cards/<card_key>/review")

@@ -1,4 +1,4 @@
-"""post-incident reviews and their actions
+"""post-incident reviews and their actions; the improvement register
 
 Revision ID: 0009
 Revises: 0008
@@ -56,9 +56,36 @@ def upgrade():
     sa.UniqueConstraint('card_id', name=op.f('uq_review_actions_card_id'))
     )
     op.create_index(op.f('ix_review_actions_review_id'), 'review_actions', ['review_id'])
+    op.create_table('improvements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('board_id', sa.Integer(), nullable=False),
+    sa.Column('card_id', sa.Integer(), nullable=False),
+    sa.Column('origin', sa.String(length=14), nullable=False),
+    sa.Column('metric', sa.String(length=20), nullable=False),
+    sa.Column('blocked_reason', sa.String(length=300), nullable=True),
+    sa.Column('baseline_from', sa.DateTime(), nullable=False),
+    sa.Column('baseline_to', sa.DateTime(), nullable=False),
+    sa.Column('baseline', sa.Float(), nullable=True),
+    sa.Column('after_from', sa.DateTime(), nullable=True),
+    sa.Column('after_to', sa.DateTime(), nullable=True),
+    sa.Column('after', sa.Float(), nullable=True),
+    sa.Column('verdict', sa.String(length=12), nullable=True),
+    sa.Column('checked_at', sa.DateTime(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['board_id'], ['boards.id'], name=op.f('fk_improvements_board_id_boards')),
+    sa.ForeignKeyConstraint(['card_id'], ['cards.id'], name=op.f('fk_improvements_card_id_cards')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'],
+                            name=op.f('fk_improvements_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_improvements')),
+    sa.UniqueConstraint('card_id', name=op.f('uq_improvements_card_id'))
+    )
+    op.create_index(op.f('ix_improvements_board_id'), 'improvements', ['board_id'])
 
 
 def downgrade():
+    op.drop_index(op.f('ix_improvements_board_id'), table_name='improvements')
+    op.drop_table('improvements')
     op.drop_index(op.f('ix_review_actions_review_id'), table_name='review_actions')
     op.drop_table('review_actions')
     op.drop_index(op.f('ix_reviews_card_id'), table_name='reviews')
