@@ -2,11 +2,14 @@
 to move takes that metric's baseline over the 30 days before; 30 days after the card is done the
 metric is measured again and the verdict given (confirmed, refuted, inconclusive) and shown."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app.accounts.services import create_token
 from app.cards.moves import move_card
 from app.clock import utcnow
 from app.events.models import Event
@@ -121,3 +124,21 @@ def test_viewers_see_the_register_but_do_not_register(history, client, login):
     refused = client.post(f"/cards/{card.key}/improvement", data={"metric": "cycle_p85"})
     assert refused.status_code == 403
     assert db.session.scalar(select(Improvement)) is None
+
+
+def test_the_register_through_the_api_and_as_csv(history, client, login):
+    board, ann, card = history
+    register(card, ann, metric="cycle_p85", at=REGISTERED)
+    move_card(card, ann, column=make.column(board, "Done"), at=DONE)
+    check_due()
+    token = create_token(ann, "reports")
+    db.session.commit()
+    rows = client.get("/api/v1/boards/SIM/improvements",
+                      headers={"Authorization": f"Bearer {token}"}).get_json()["improvements"]
+    assert [(r["card"], r["origin"], r["metric"], r["verdict"], r["owner"]) for r in rows] == [
+        (card.key, "anyone", "cycle_p85", "confirmed", "bob")]
+    login("ann")
+    exported = client.get("/boards/SIM/improvements.csv")
+    lines = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
+    assert lines[0][:3] == ["card", "title", "owner"]
+    assert lines[1][0] == card.key and lines[1][10] == "confirmed"

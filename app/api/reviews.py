@@ -6,7 +6,8 @@ from marshmallow import Schema, fields, validate
 from app.api.auth import api_user, authenticate_request
 from app.api.schemas import documented, refusal
 from app.boards.access import get_board
-from app.reviews import services
+from app.reviews import improvements, services
+from app.reviews.models import METRICS, ORIGINS, VERDICTS
 
 blp = Blueprint("api_reviews", __name__, url_prefix="/api/v1",
                 description="Post-incident reviews: drafted from the event log, with actions.")
@@ -69,3 +70,31 @@ def list_reviews(query, key: str):
 def show_review(review_id: int):
     """One review, with its actions."""
     return as_dict(services.get_review(review_id, api_user()))
+
+
+class ImprovementSchema(Schema):
+    card = fields.String()
+    title = fields.String()
+    owner = fields.String(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    review = fields.Integer(allow_none=True, **documented("The review it is an action of."))
+    origin = fields.String(**documented(enum=list(ORIGINS)))
+    metric = fields.String(allow_none=True, **documented(
+        "What it means to move (unset until registered).", enum=list(METRICS)))
+    blocked_reason = fields.String(allow_none=True)
+    baseline = fields.Float(allow_none=True, **documented("Over the 30 days before."))
+    after = fields.Float(allow_none=True, **documented("Over the 30 days after it was done."))
+    verdict = fields.String(allow_none=True, **documented(enum=list(VERDICTS)))
+    checked_at = fields.DateTime(allow_none=True)
+
+
+class ImprovementsSchema(Schema):
+    improvements = fields.List(fields.Nested(ImprovementSchema))
+
+
+@blp.get("/boards/<key>/improvements")
+@blp.response(200, ImprovementsSchema)
+@refusal(blp, 404, "No such board, or not yours to see.")
+def list_improvements(key: str):
+    """The board's improvement register: every improvement card, its baseline and verdict."""
+    return {"improvements": improvements.register_rows(get_board(key, api_user()))}

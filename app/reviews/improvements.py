@@ -146,6 +146,20 @@ def register_of(board: Board) -> list[tuple[Card, Improvement | None, Review | N
     return [(card, entries.get(card.id), reviews.get(card.id)) for card in cards]
 
 
+def register_rows(board) -> list[dict]:
+    """The register as plain rows (the API and the CSV share them)."""
+    rows = []
+    for card, entry, review in register_of(board):
+        rows.append({
+            "card": card.key, "title": card.title,
+            "owner": card.owner.username if card.owner else None, "done_at": card.finished_at,
+            "review": review.id if review else None,
+            "origin": entry.origin if entry else ("review" if review else "anyone"),
+            **{name: getattr(entry, name) if entry else None for name in (
+                "metric", "blocked_reason", "baseline", "after", "verdict", "checked_at")}})
+    return rows
+
+
 def improvement_round(runner_name: str) -> int:
     """The background runner's share: check what is due (commits its own work)."""
     check_due()

@@ -1,6 +1,7 @@
 """Post-incident reviews: drafted from a card (its andon, or a P1 swarm), edited by the board's
 members (a stale save is refused with the colleague's text shown), actions added as improvement
-cards, published; listed and searched per board. Thin: app.reviews.services decides."""
+cards, published; listed and searched per board. And the improvement register: improvement
+cards, their baselines and verdicts. Thin: app.reviews decides."""
 
 import csv
 import io
@@ -59,20 +60,28 @@ CSV_COLUMNS = ("card", "title", "status", "started_at", "cleared_at", "minutes_t
 def export(key: str):
     """Every review of the board as a spreadsheet (cells that look like formulas quoted)."""
     board = get_board(key, current_user)
+    rows = []
+    for review in services.reviews_of(board):
+        still_open = [a for a in review.actions if not services.action_done(a)]
+        rows.append((review.card.key, review.title, review.status, review.started_at.isoformat(),
+                     review.cleared_at.isoformat() if review.cleared_at else None,
+                     services.minutes_to_clear(review), len(review.actions), len(still_open),
+                     review.summary, review.impact, review.contributing, review.learned))
+    return csv_download(f"{board.key}-reviews.csv", CSV_COLUMNS, rows)
+
+
+def csv_download(filename: str, header, rows) -> Response:
+    """A CSV file to save; cells that look like formulas are quoted, None is empty."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for review in services.reviews_of(board):
-        minutes = services.minutes_to_clear(review)
-        still_open = [a for a in review.actions if not services.action_done(a)]
-        writer.writerow([spreadsheet_safe(value) for value in (
-            review.card.key, review.title, review.status, review.started_at.isoformat(),
-            review.cleared_at.isoformat() if review.cleared_at else "",
-            "" if minutes is None else minutes,
-            len(review.actions), len(still_open), review.summary, review.impact,
-            review.contributing, review.learned)])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{board.key}-reviews.csv"'})
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else spreadsheet_safe(value) for value in row])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- the improvement register ---------------------------------------------------------------
 
 
 @bp.get("/boards/<key>/improvements")
@@ -82,8 +91,21 @@ def register_page(key: str):
     return render_template("reviews/improvements.html", board=board,
                            rows=improvements.register_of(board), metrics=METRICS,
                            origins=ORIGINS, settle=improvements.SETTLE,
-                           can_edit=board_role(board, current_user)
-                           in ("member", "owner"))
+                           can_edit=board_role(board, current_user) in ("member", "owner"))
+
+
+IMPROVEMENT_COLUMNS = ("card", "title", "owner", "done_at", "review", "origin", "metric",
+                       "blocked_reason", "baseline", "after", "verdict", "checked_at")
+
+
+@bp.get("/boards/<key>/improvements.csv")
+@login_required
+def export_register(key: str):
+    """The improvement register as a spreadsheet."""
+    board = get_board(key, current_user)
+    rows = [[row[name].isoformat() if hasattr(row[name], "isoformat") else row[name]
+             for name in IMPROVEMENT_COLUMNS] for row in improvements.register_rows(board)]
+    return csv_download(f"{board.key}-improvements.csv", IMPROVEMENT_COLUMNS, rows)
 
 
 @bp.post("/cards/<card_key>/improvement")
@@ -97,6 +119,9 @@ def register_improvement(card_key: str):
     db.session.commit()
     flash(f"{card.key} is in the register with its baseline.", "success")
     return redirect(url_for("reviews.register_page", key=card.board.key) + f"#{card.key}")
+
+
+# --- post-incident reviews ------------------------------------------------------------------
 
 
 @bp.post("/cards/<card_key>/review")
