@@ -224,3 +224,12 @@ def test_a_resolved_andon_swarm_offers_its_review_in_the_room(incident, client, 
     assert "Draft the post-incident review" in room
     path = draft(client, card.key)
     assert f'href="{path}"' in client.get(f"/swarms/{swarm.id}").get_data(as_text=True)
+
+
+def test_chat_channels_hear_of_reviews_in_words():
+    from app.webhooks.chat import sentence
+
+    event = {"type": "review.published", "actor": "ann", "card": "SIM-1", "board": "SIM",
+             "data": {"actions": 2}}
+    assert sentence(event, "Payments API down") == (
+        "ann published the post-incident review of SIM-1 “Payments API down” (2 action(s))")

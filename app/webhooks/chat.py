@@ -48,6 +48,13 @@ def sentence(event: dict, title: str | None) -> str:
         "swarm.cancelled": f"The swarm on {named} was cancelled: {data.get('reason')}",
         "wip.overridden": f"{who} passed the WIP limit of {data.get('name')} "
                           f"({data.get('count')}/{data.get('limit')}): {data.get('reason')}",
+        "review.drafted": f"{who} drafted the post-incident review of {named}",
+        "review.published": f"{who} published the post-incident review of {named} "
+                            f"({data.get('actions')} action(s))",
+        "review.action_added": f"{who} added an action to the review of {named}: "
+                               f"{data.get('action')} {data.get('title')}",
+        "improvement.checked": f"{named} {data.get('verdict')}: {data.get('metric')} "
+                               f"{data.get('baseline')} → {data.get('after')}",
         "ping": f"Test from Swarmboard board {event.get('board')}: this webhook works",
     }
     if kind in said:

@@ -33,6 +33,8 @@ EVENT_GROUPS = {
     "column": "Columns added, changed, reordered, removed",
     "lane": "Lanes added, changed, reordered, removed",
     "member": "Members added, changed, removed",
+    "review": "Post-incident reviews: drafted, written, actions, published",
+    "improvement": "The improvement register: baselines taken, verdicts given",
 }
 EVENT_TYPE = re.compile(r"^([a-z]+)\.(\*|[a-z_]+)$")
 
