@@ -79,6 +79,8 @@ def _incident_of(card: Card, swarm: Swarm | None) -> tuple[Swarm | None, datetim
     if swarm is None:
         swarm = db.session.scalars(select(Swarm).where(Swarm.card_id == card.id)
                                    .order_by(Swarm.started_at.desc())).first()
+    # The andon is the incident, unless the swarm asked about is a P1 card's own (non-andon)
+    # swarm: then that swarm is.
     if pulls and (swarm is None or swarm.type == "andon" or card.priority != 1):
         start = pulls[-1].at if swarm is None else min(pulls[-1].at, swarm.started_at)
         cleared = next((e.at for e in andon if e.type == "card.andon_cleared" and e.at >= start),
