@@ -73,7 +73,9 @@ def test_a_review_is_drafted_from_the_log_with_timeline_and_impact(incident, cli
     assert draft(client, card.key) == path  # one review per incident
     event = db.session.scalars(select(Event).order_by(Event.seq.desc())).first()
     assert (event.type, event.data["review"]) == ("review.drafted", int(path.rsplit("/", 1)[1]))
-    assert "Review (draft)" in client.get(f"/cards/{card.key}").get_data(as_text=True)
+    detail = client.get(f"/cards/{card.key}").get_data(as_text=True)
+    assert "Review (draft)" in detail
+    assert "drafted the post-incident review" in detail  # the card's history says so
 
 
 def test_a_card_without_an_incident_has_no_review(simple, client, login):
