@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.notifications.rounds import init_rounds
     from app.realtime import init_realtime
     from app.reviews.improvements import init_improvements
+    from app.slos.services import init_budgets
     from app.web import register_blueprints, register_error_handlers, register_template_helpers
     from app.webhooks.delivery import init_delivery
 
@@ -79,5 +80,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     init_rounds(app)
     init_improvements(app)
+    init_budgets(app)
     init_delivery(app)
     return app

@@ -10,7 +10,7 @@ from app.boards.models import Board, BoardColumn, Lane
 from app.boards.services import active_columns, board_lanes, commitment_point
 from app.cards.age import card_age_days
 from app.cards.models import Card
-from app.cards.ordering import is_escalated, order_cards
+from app.cards.ordering import first_in, is_escalated, order_cards, reliability_lanes
 from app.cards.wip import column_counts, lane_counts, wip_state
 from app.clock import utcnow
 from app.database import rows
@@ -147,7 +147,8 @@ def board_view(
         tags.update(card.tags)
         if card_filter.matches(card, me_username):
             grouped.setdefault((card.column_id, card.lane_id), []).append(card)
-    cells, earlier_done = _arrange(grouped, columns, now, sle, swarm_counts(board.id))
+    cells, earlier_done = _arrange(grouped, columns, now, sle, swarm_counts(board.id),
+                                   reliability_lanes(board.id))
 
     return BoardView(
         board=board,
@@ -219,7 +220,8 @@ def cells_view(
     for card in cards:
         grouped.setdefault((card.column_id, card.lane_id), []).append(card)
     shown, earlier_done = _arrange(grouped, columns, now, sle,
-                                   swarm_counts(board.id) if grouped else {})
+                                   swarm_counts(board.id) if grouped else {},
+                                   reliability_lanes(board.id) if grouped else set())
     return BoardView(
         board=board, seq=board.last_seq, columns=[], lanes=[], cells=shown, sle_days=sle,
         now=now, filter=CardFilter(), earlier_done=earlier_done,
@@ -245,10 +247,11 @@ def next_in_cell(card: Card, column: BoardColumn, now: datetime, sle: float | No
     """The number of the card shown right after `card` in its (not done) cell; None if last."""
     cell = {"board": card.board_id, "column": card.column_id, "lane": card.lane_id,
             "card": card.id}
-    if column.sort_policy == "manual":  # the stored order: one number is enough
+    first = first_in(reliability_lanes(card.board_id), card.lane_id)
+    if column.sort_policy == "manual" and not first:  # the stored order: one number is enough
         return rows(db.session, _NEXT_BY_RANK, {**cell, "rank": card.rank}).scalar()
     others = db.session.scalars(_OTHERS_IN_CELL, cell)
-    ordered = order_cards(column.sort_policy, [card, *others], now, sle)
+    ordered = order_cards(column.sort_policy, [card, *others], now, sle, first)
     index = ordered.index(card)
     return ordered[index + 1].number if index + 1 < len(ordered) else None
 
@@ -262,9 +265,11 @@ def _live_cards(board: Board):
 
 
 def _arrange(grouped: dict[tuple[int, int], list[Card]], columns: list[BoardColumn],
-             now: datetime, sle: float | None, swarms: dict[int, int]):
-    """Cells in display order (done cells cut to their recent finishes), and how many each
-    done cell leaves out."""
+             now: datetime, sle: float | None, swarms: dict[int, int],
+             reliability: set[int] | None):
+    """Cells in display order (done cells cut to their recent finishes; reliability work
+    first in the lanes `reliability` names, every lane if None), and how many each done cell
+    leaves out."""
     kind_of = {c.id: c.kind for c in columns}
     policy_of = {c.id: c.sort_policy for c in columns}
     cells: dict[tuple[int, int], list[CardView]] = {}
@@ -274,7 +279,8 @@ def _arrange(grouped: dict[tuple[int, int], list[Card]], columns: list[BoardColu
             group, earlier = _recent_finishes(group, now)
             if earlier:
                 earlier_done[(column_id, lane_id)] = earlier
-        ordered = order_cards(policy_of.get(column_id, "manual"), group, now, sle)
+        ordered = order_cards(policy_of.get(column_id, "manual"), group, now, sle,
+                              first_in(reliability, lane_id))
         cells[(column_id, lane_id)] = [card_view(card, now, sle, swarms.get(card.id, 0))
                                        for card in ordered]
     return cells, earlier_done

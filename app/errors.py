@@ -48,6 +48,13 @@ class WipLimitReached(DomainError):
         self.needs_reason = needs_reason
 
 
+class ErrorBudgetLow(WipLimitReached):
+    """Feature work entering the commitment point while an error budget is low: refused
+    unless the mover gives a reason (app/slos), like a hard-with-override WIP limit."""
+
+    code = "error_budget"
+
+
 class SwarmStillOpen(Invalid):
     """Finishing or archiving a card whose swarm is still open: say what becomes of the swarm
     (`resolve`, `cancel` or `keep`)."""

@@ -18,6 +18,7 @@ from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
 from app.notifications.models import MailSettings, Notification, Watch
 from app.reviews.models import Improvement, Review, ReviewAction
+from app.slos.models import ServiceObjective
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
 from app.swarms.models import (
     AndonHook,
@@ -58,6 +59,7 @@ __all__ = [
     "Notification",
     "Review",
     "ReviewAction",
+    "ServiceObjective",
     "Standup",
     "StandupAttendee",
     "StandupItem",

@@ -19,6 +19,8 @@ CARD_TYPES = (
     "experiment",
     "toil",
 )
+# Work that restores or protects reliability: it sorts first while an error budget is low.
+RELIABILITY_TYPES = ("incident", "problem", "defect", "improvement")
 LEVELS = ("high", "medium", "low")
 LINK_KINDS = ("blocks", "relates", "duplicates")
 

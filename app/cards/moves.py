@@ -9,7 +9,8 @@ from app.accounts.models import User
 from app.boards.access import lock_board, require_role
 from app.boards.models import BoardColumn, Lane
 from app.boards.services import commitment_point
-from app.cards.models import Card
+from app.cards.models import RELIABILITY_TYPES, Card
+from app.cards.ordering import first_in, mixed, reliability_lanes
 from app.cards.wip import Override, check_room
 from app.clock import utcnow
 from app.database import read_under_write_lock, rows
@@ -48,7 +49,7 @@ def locked_card(card: Card) -> Card:
 
 # Built once, run with parameters: every move asks (app/database.py says why).
 _SIBLINGS = (
-    select(Card.id, Card.rank)
+    select(Card.id, Card.rank, Card.type)
     .where(Card.column_id == bindparam("column"), Card.lane_id == bindparam("lane"),
            Card.archived_at.is_(None), Card.id != bindparam("card"))
     .order_by(Card.rank, Card.id)
@@ -65,6 +66,11 @@ def rank_in_cell(card: Card | None, column: BoardColumn, lane: Lane, position) -
     siblings = rows(
         db.session, _SIBLINGS, {"column": column.id, "lane": lane.id, "card": moving}
     ).all()
+    # While an error budget is low the cell shows reliability work first (app/slos): the
+    # position is one in that order.
+    if card is not None and mixed([card, *siblings]) and first_in(
+            reliability_lanes(column.board_id), lane.id):
+        siblings.sort(key=lambda row: row.type not in RELIABILITY_TYPES)  # stable: by rank
     if position is None or position == "":
         index = len(siblings)
     else:
@@ -220,7 +226,9 @@ def move_card(
         to_lane_name=lane.name,
         version=card.version,
         over_soft_limit=soft,
-        decisions={"swarm": swarm},  # a finished card's open swarm: what becomes of it
+        # A finished card's open swarm: what becomes of it; the reason for passing a limit or
+        # starting work under a low error budget (app/slos).
+        decisions={"swarm": swarm, "override_reason": override_reason},
     )
     record_overrides(board, actor, card, overrides, at)
     return card

@@ -182,6 +182,7 @@ def create_card(
         to_column_name=column.name,
         to_lane_name=lane.name,
         over_soft_limit=soft,
+        decisions={"override_reason": override_reason},
     )
     record_overrides(board, actor, card, overrides, at)
     return card

@@ -18,6 +18,8 @@ class Event(db.Model):
     __table_args__ = (
         UniqueConstraint("board_id", "seq"),
         Index("ix_events_card_at", "card_id", "at"),
+        # Error budgets read a board's andon and alert events of all time (app/slos/budget.py).
+        Index("ix_events_board_type", "board_id", "type"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, select
 
 from app.board_view import card_view, cells_view, column_views, lane_views, next_in_cell
 from app.boards.models import Board, BoardColumn, Lane
-from app.boards.services import active_columns, commitment_point
+from app.boards.services import active_columns, board_lanes, commitment_point
 from app.cards.contract import events_as_dicts
 from app.cards.models import Card
 from app.cards.wip import column_counts, lane_counts
@@ -26,6 +26,7 @@ from app.database import kept_for_transaction
 from app.events.models import Event
 from app.extensions import db
 from app.metrics.flow import service_level_expectation
+from app.slos.strip import budget_strip
 
 SHAPE_EVENTS = ("board.", "column.", "lane.")
 # Events after which a card stands somewhere else, or anew: column and lane counts change.
@@ -35,6 +36,11 @@ ARRIVALS = ("card.created", "card.restored")
 # Events after which the andon banner may read differently (an archived card leaves it).
 ANDON_EVENTS = ("card.andon_pulled", "card.andon_cleared", "card.archived", "card.restored")
 # Events about a card that leave it looking as it did (a swarm room's talk): nothing to redraw.
+# Events after which an error budget may read differently, and those after which the cells may
+# order differently (a budget went low or recovered: reliability work first, or not).
+BUDGET_EVENTS = ("card.andon_pulled", "card.andon_cleared", "alert.fired", "alert.resolved")
+REORDERING = ("slo.defined", "slo.updated", "slo.removed", "slo.budget_low",
+              "slo.budget_exhausted", "slo.budget_recovered")
 UNSEEN = ("swarm.message", "swarm.decision", "swarm.decision_unpinned", "swarm.task_added",
           "swarm.task_done", "swarm.task_reopened", "swarm.invited", "swarm.invitation_declined")
 
@@ -51,9 +57,11 @@ class BoardChange:
     lanes: set[int] = field(default_factory=set)
     standup: bool = False  # the stand-up strip changed (started, focus, joined, ended…)
     andon: bool = False  # the andon banner changed (a cord pulled or cleared)
+    budget: bool = False  # an error budget may read differently
+    reorder: bool = False  # every cell may order differently
 
     def __bool__(self) -> bool:
-        return (self.reshaped or self.standup or self.andon
+        return (self.reshaped or self.standup or self.andon or self.budget or self.reorder
                 or bool(self.cards or self.columns or self.lanes))
 
 
@@ -68,6 +76,9 @@ def board_change(events: list[Event]) -> BoardChange:
         if event.type.startswith("standup."):
             change.standup = True  # the card it names is only in focus: the card is unchanged
             continue
+        if event.type.startswith("slo.") or event.type in BUDGET_EVENTS:
+            change.budget = True
+            change.reorder = change.reorder or event.type in REORDERING
         if not event.card_id or event.type in UNSEEN:
             continue
         card_id = event.card_id
@@ -87,6 +98,7 @@ def board_change(events: list[Event]) -> BoardChange:
             change.cards[card_id] = (event.from_column_id, event.from_lane_id)
         if event.type in COUNTED_EVENTS:
             card = db.session.get(Card, card_id)
+            change.budget = change.budget or card.type == "incident"
             columns = {event.from_column_id, event.to_column_id, card.column_id} - {None}
             lanes = {event.from_lane_id, event.to_lane_id, card.lane_id} - {None}
             if event.type == "card.moved" and len(columns) == 1 and len(lanes) == 1:
@@ -104,7 +116,7 @@ def board_change(events: list[Event]) -> BoardChange:
 def board_update_html(board: Board, change: BoardChange, now: datetime | None = None) -> str:
     """Out-of-band fragments bringing a view from before the change to now."""
     now = now or utcnow()
-    columns = active_columns(board) if change.cards or change.columns else []
+    columns = active_columns(board) if change.cards or change.columns or change.reorder else []
     column_of = {c.id: c for c in columns}
     is_done = {c.id for c in columns if c.kind == "done"}
     cards = [db.session.get(Card, card_id) for card_id in change.cards]
@@ -121,6 +133,8 @@ def board_update_html(board: Board, change: BoardChange, now: datetime | None = 
     for cell, landed in placed.items():
         if cell[0] in is_done or len(landed) > 1:
             whole.add(cell)
+    if change.reorder:
+        whole |= {(c.id, lane.id) for c in columns for lane in board_lanes(board)}
     sle = service_level_expectation(board.id, now) if placed or whole else None
 
     parts = [_removal(board, card) for card in removals]
@@ -147,6 +161,8 @@ def board_update_html(board: Board, change: BoardChange, now: datetime | None = 
         from app.swarms.banner import andon_banner
 
         parts.append(andon_banner(board, oob=True))
+    if change.budget:
+        parts.append(budget_strip(board, oob=True))
     return "".join(parts)
 
 

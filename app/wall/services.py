@@ -28,6 +28,8 @@ from app.database import by_id
 from app.errors import Invalid, NotFound
 from app.extensions import db, socketio
 from app.metrics.flow import service_level_expectation
+from app.slos.budget import Budget
+from app.slos.services import budgets_of
 from app.swarms.andon import andon_cards
 from app.validation import choice, clean_text
 from app.wall.models import WallLink
@@ -260,11 +262,12 @@ class WallStrip:
     wip: int
     sle_days: float | None
     andon: list[Card] = field(default_factory=list)
+    budgets: list[Budget] = field(default_factory=list)
 
 
 def wall_strip(board: Board, now: datetime | None = None) -> WallStrip:
     """Finished today (the board's calendar day), WIP (started, not finished, not archived),
-    the SLE and the cards with the andon cord pulled."""
+    the SLE, the cards with the andon cord pulled and the error budgets left."""
     now = now or utcnow()
     zone = ZoneInfo(board.timezone)
     local_midnight = datetime.combine(now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date(),
@@ -275,7 +278,8 @@ def wall_strip(board: Board, now: datetime | None = None) -> WallStrip:
     wip = db.session.scalar(count.where(
         Card.started_at.is_not(None), Card.finished_at.is_(None), Card.archived_at.is_(None)))
     return WallStrip(board=board, finished_today=finished or 0, wip=wip or 0,
-                     sle_days=service_level_expectation(board.id, now), andon=andon_cards(board))
+                     sle_days=service_level_expectation(board.id, now), andon=andon_cards(board),
+                     budgets=budgets_of(board, now))
 
 
 # --- telling open walls, after the commit ---------------------------------------------------

@@ -257,6 +257,7 @@ def register_blueprints(app) -> None:
         live,
         metrics,
         reviews,
+        slos,
         sso,
         standups,
         swarm_cards,  # noqa: F401  (its routes are on the swarming blueprint)
@@ -268,6 +269,6 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews):
+                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews, slos):
         app.register_blueprint(area.bp)
     sso.init_sso(app)
