@@ -29,6 +29,7 @@ from app.extensions import db, socketio
 from app.notifications.models import Notification
 from app.notifications.services import notify
 from app.reviews.services import draft_review
+from app.slos.services import define_objective
 from app.standups.services import start_standup
 from app.swarms.andon import clear_andon, create_hook, pull_andon, revoke_hook
 from app.swarms.services import add_task, invite, join_swarm, post_message, start_swarm
@@ -121,6 +122,10 @@ ROUTES = {
     "POST /boards/<key>/members": Write("owner", form={"username": "gus", "role": "viewer"}),
     "POST /boards/<key>/teams": Write("owner", form={"team": "mail", "role": "viewer"}),
     "POST /boards/<key>/alert-intake": Write("owner", form={"andon": "always"}),
+    "POST /boards/<key>/slos": Write("owner", form={"name": "Relay up", "target": "99.5",
+                                                    "count_andon": "1"}),
+    "POST /boards/<key>/slos/<int:objective_id>": Write("owner", form={
+        "name": "Mail flows", "target": "99", "count_andon": "1"}),
     "POST /boards/<key>/import": Write("owner"),
     "POST /boards/<key>/invites": Write("owner", form={"role": "viewer", "days": "7",
                                                        "uses": "3"}),
@@ -220,6 +225,7 @@ ROUTES = {
     "POST /boards/<key>/hooks/<int:hook_id>/revoke": Write("owner"),
     "POST /boards/<key>/walls/<int:link_id>/revoke": Write("owner", at={"link_id": "wall_link_id"}),
     "POST /boards/<key>/webhooks/<int:webhook_id>/delete": Write("owner"),
+    "POST /boards/<key>/slos/<int:objective_id>/remove": Write("owner"),
     "POST /boards/<key>/members/<username>/delete": Write("owner"),
     "POST /cards/<card_key>/checklist/<int:item_id>/delete": Write("member"),
     "POST /cards/<card_key>/links/<int:link_id>/delete": Write("member",
@@ -303,6 +309,7 @@ def sim(app):
     clear_andon(reviewed, ann)
     review = draft_review(reviewed, ann)
     improvement = make.card(board, ann, "Alert on the queue's length", type="improvement")
+    objective = define_objective(board, ann, name="Mail flows", target="99.9", count_andon="1")
     notify([gus.id], kind="mention", text="ann mentioned you on SIM-1", url="/cards/SIM-1",
            board_id=board.id)
     tokens = {caller: create_token(user, "role matrix")
@@ -338,6 +345,7 @@ def sim(app):
             "incident": incident.key,
             "review_id": review.id,
             "improvement": improvement.key,
+            "objective_id": objective.id,
             # the administration pages' objects:
             "person": "gus",
             "team_id": team.id,

@@ -301,3 +301,17 @@ def test_a_feature_created_straight_into_progress_is_gated_too(simple):
                 column=make.column(board, "Doing"), override_reason="Contract")
     db.session.commit()
     assert len(events("slo.overridden")) == 1
+
+
+def test_a_lane_with_an_objective_is_not_removed_from_under_it(simple):
+    board, ann, bob = simple
+    from app.boards.services import add_lane, remove_lane
+
+    expedite = add_lane(board, ann, name="Expedite", class_of_service="expedite")
+    db.session.commit()
+    objective(board, ann, lane=str(expedite.id))
+    with pytest.raises(Invalid, match="Lane 'Expedite' has the service level objective "
+                                      "Service up"):
+        remove_lane(board, ann, expedite)
+    db.session.rollback()
+    assert expedite in board.lanes

@@ -263,6 +263,17 @@ def _gate_feature_starts(board, *, event, session, decisions) -> None:
         )
 
 
+@hooks.recorded.connect
+def _refuse_removing_a_measured_lane(board, *, event, session, decisions) -> None:
+    if event.type != "lane.removed":
+        return
+    names = session.scalars(select(ServiceObjective.name).where(
+        ServiceObjective.lane_id == event.data["lane"])).all()
+    if names:
+        raise Invalid(f"Lane {event.data['name']!r} has the service level objective "
+                      f"{', '.join(names)}; remove it or give it another lane first.")
+
+
 def check_budgets(now: datetime | None = None) -> int:
     """Read every objective's budget; a change of state (ok, low, exhausted) becomes an event.
     Returns how many changed (the caller commits)."""

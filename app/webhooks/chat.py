@@ -55,11 +55,24 @@ def sentence(event: dict, title: str | None) -> str:
                                f"{data.get('action')} {data.get('title')}",
         "improvement.checked": f"{named} {data.get('verdict')}: {data.get('metric')} "
                                f"{data.get('baseline')} → {data.get('after')}",
+        "slo.budget_low": f"Error budget low: {data.get('name')} has "
+                          f"{_percent(data.get('left_percent'))} left; reliability work first",
+        "slo.budget_exhausted": f"Error budget spent: {data.get('name')} "
+                                f"({data.get('target')}% over {data.get('window_days')} days); "
+                                "reliability work first",
+        "slo.budget_recovered": f"Error budget recovered: {data.get('name')} has "
+                                f"{_percent(data.get('left_percent'))} left",
+        "slo.overridden": f"{who} started {named} with the error budget of {data.get('name')} "
+                          f"at {_percent(data.get('left_percent'))}: {data.get('reason')}",
         "ping": f"Test from Swarmboard board {event.get('board')}: this webhook works",
     }
     if kind in said:
         return said[kind]
     return f"{who}: {kind}" + (f" on {named}" if card else "") + f" ({event.get('board')})"
+
+
+def _percent(value) -> str:
+    return f"{max(value, 0):.0f}%" if isinstance(value, int | float) else "?"
 
 
 def links_of(event: dict) -> list[tuple[str, str]]:

@@ -35,6 +35,8 @@ EVENT_GROUPS = {
     "member": "Members added, changed, removed",
     "review": "Post-incident reviews: drafted, written, actions, published",
     "improvement": "The improvement register: baselines taken, verdicts given",
+    "slo": "Error budgets: objectives defined, budget low, spent, recovered; feature work "
+           "started anyway",
 }
 EVENT_TYPE = re.compile(r"^([a-z]+)\.(\*|[a-z_]+)$")
 
