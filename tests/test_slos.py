@@ -315,3 +315,16 @@ def test_a_lane_with_an_objective_is_not_removed_from_under_it(simple):
         remove_lane(board, ann, expedite)
     db.session.rollback()
     assert expedite in board.lanes
+
+
+def test_the_wall_shows_each_budget_left(simple, client):
+    from app.wall.services import create_wall_link
+
+    board, ann, bob = simple
+    low_budget(board, ann)
+    _, token = create_wall_link(board, ann, "TV")
+    db.session.commit()
+    wall = client.get(f"/wall/{token}").get_data(as_text=True)
+    figure = wall[wall.index("figure budget"):]
+    figure = figure[:figure.index("</div>")]
+    assert "budget-low" in figure and "Service up" in figure and "17%" in figure

@@ -245,7 +245,8 @@ def move(card_key: str):
         extra = ""
         if isinstance(refused, WipLimitReached) and refused.needs_reason:
             extra = render_template(
-                "cards/_override_dialog.html", card=card, form=form, message=refused.message
+                "cards/_override_dialog.html", card=card, form=form, message=refused.message,
+                code=refused.code,
             )
         elif isinstance(refused, SwarmStillOpen):
             fields = ("column", "lane", "position", "version", "override_reason")
