@@ -1,9 +1,10 @@
 """Stored XSS sweep: markup payloads in every text people type (board, column and lane names,
 card title, description, comments, block and andon reasons, tags, swarm texts and messages,
 stand-up notes, display names, a wall link's name, alert text, team names, review texts, the
-names in an imported CSV history), rendered in Chromium on every page where they appear (the
-administration and invitation pages too) and in the live pushes: nothing is run, no element
-gains a handler, and the payload reads as the text it was."""
+names in an imported CSV history, an error budget's objective and override reason), rendered
+in Chromium on every page where they appear (the administration and invitation pages too) and
+in the live pushes: nothing is run, no element gains a handler, and the payload reads as the
+text it was."""
 
 import csv
 import io
@@ -211,3 +212,28 @@ def test_no_payload_runs_in_a_post_incident_review(live_server, live_app, new_pa
             page.goto(live_server + path)
             page.wait_for_load_state("networkidle")
             clean(page, f"{path} as {who}")
+
+
+def test_no_payload_runs_from_an_error_budget(live_server, live_app, new_page, poisoned):
+    """An objective's name on the board's strip, its page (with a feature started anyway, the
+    reason a payload) and the wall."""
+    from app.cards.moves import move_card
+    from app.slos.services import check_budgets, define_objective
+
+    with live_app.app_context():
+        ann = user_by_username("ann")
+        board = db.session.scalar(select(Board).where(Board.key == "XSS"))
+        define_objective(board, ann, name=said(1)[:80], target="99.999", count_andon="1")
+        db.session.commit()
+        check_budgets()  # the andon pulled on XSS-3 spends it all
+        feature = create_card(board, ann, title=said(2), type="feature")
+        move_card(feature, ann, column=board.columns[1], override_reason=said(3))
+        db.session.commit()
+    page = new_page()
+    log_in(page, live_server, "bob")
+    for path in ("/boards/XSS", "/boards/XSS/slos", f"/wall/{poisoned['wall']}"):
+        page.goto(live_server + path)
+        if "wall" not in path:  # the wall's socket never lets the network idle
+            page.wait_for_load_state("networkidle")
+        clean(page, path)
+    expect(page.locator("body")).to_contain_text(said(1)[:40])
