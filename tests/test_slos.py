@@ -328,3 +328,23 @@ def test_the_wall_shows_each_budget_left(simple, client):
     figure = wall[wall.index("figure budget"):]
     figure = figure[:figure.index("</div>")]
     assert "budget-low" in figure and "Service up" in figure and "17%" in figure
+
+
+def test_the_api_asks_for_a_reason_to_start_a_feature_under_a_low_budget(simple, client):
+    board, ann, bob = simple
+    low_budget(board, ann)
+    feature = make.card(board, bob, "Dark mode", type="feature")
+    token = create_token(bob, "bot")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/cards/{feature.key}/move"
+    refused = client.post(url, json={"column": "Doing"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"] == "error_budget"
+    assert refused.get_json()["needs_reason"] is True
+    assert "Reliability work goes first" in refused.get_json()["message"]
+    assert events("slo.overridden") == []
+    moved = client.post(url, json={"column": "Doing", "override_reason": "Contract date"},
+                        headers=headers)
+    assert moved.status_code == 200
+    assert [e.data["reason"] for e in events("slo.overridden")] == ["Contract date"]
