@@ -29,6 +29,7 @@ from app.cards.services import (
 from app.clock import utcnow
 from app.demo_swarms import SwarmDirector
 from app.errors import WipLimitReached
+from app.slos.services import define_objective
 
 DEMO_USER = "alice"
 DEMO_PASSWORD = "swarmboard-demo"
@@ -286,6 +287,11 @@ def seed_demo(days: int = 60, seed: int = 7) -> Board:
         set_member(board, alice, username, "member", at=start + timedelta(minutes=offset + 1))
     set_member(board, alice, viewer.username, "viewer", at=start + timedelta(minutes=10))
     Simulation(board, crew, rng, start, now).run()
+    # An objective on answering the worst calls: a P1 counts as down until acknowledged.
+    acknowledged = next(c for c in board.columns if c.name == "Acknowledged")
+    define_objective(board, alice, name="P1 calls answered", target="97", window_days="28",
+                     threshold="25", count_andon="", incident_priority="1", alerts="none",
+                     restored_column=acknowledged.id, at=now)
     return board
 
 
