@@ -11,6 +11,7 @@ from bench import (
     moves,
     notifications,
     print_table,
+    slos,
     standup,
     swarm_room,
     wall_page,
@@ -22,7 +23,7 @@ def main() -> int:
     started = time.perf_counter()
     figures = []
     for benchmark in (board_page, wall_page, moves, metrics, experts, live, standup, swarm_room,
-                      webhooks, notifications):
+                      webhooks, notifications, slos):
         print(f"running {benchmark.__name__} ...", file=sys.stderr, flush=True)
         figures.extend(benchmark.run())
     print_table(figures)

@@ -348,3 +348,27 @@ def test_the_api_asks_for_a_reason_to_start_a_feature_under_a_low_budget(simple,
                         headers=headers)
     assert moved.status_code == 200
     assert [e.data["reason"] for e in events("slo.overridden")] == ["Contract date"]
+
+
+def test_alerts_count_from_firing_to_resolved_by_severity_however_long_ago_they_fired(simple):
+    from app.alerts.services import receive_alerts
+    from app.swarms.andon import create_hook
+    from tests.test_alerts import alert, alertmanager
+
+    board, ann, bob = simple
+    _, token = create_hook(board, ann, "Alertmanager")
+    db.session.commit()
+    slo = objective(board, ann, count_andon="", incident_priority="0")
+
+    def say(at, *alerts):
+        receive_alerts(board, token, alertmanager(*alerts), at=at)
+        db.session.commit()
+
+    say(NOW - timedelta(days=40), alert(fingerprint="critical1"),
+        alert(severity="warning", fingerprint="warning1", name="DiskFilling"))
+    say(NOW - timedelta(days=9), alert("resolved", fingerprint="critical1"))
+    assert budget_of(slo, NOW).spent_minutes == pytest.approx(1440)  # its last day in the window
+    update_objective(slo, ann, **{**_settings(slo), "alerts": "all"})
+    db.session.commit()
+    assert budget_of(slo, NOW).spent_minutes == pytest.approx(14400)  # the warning: all along
+    assert {o.source for o in budget_of(slo, NOW).outages} == {"alert"}

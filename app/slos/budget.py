@@ -5,7 +5,7 @@ and what is left of the budget over the window."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.boards.models import BoardColumn
 from app.cards.models import Card
@@ -79,9 +79,9 @@ def outages(objective: ServiceObjective, since: datetime, until: datetime) -> li
     span (one still going on has no end)."""
     found = []
     if objective.count_andon:
-        found += _andon_outages(objective, until)
+        found += _andon_outages(objective, since, until)
     if objective.alerts != "none":
-        found += _alert_outages(objective, until)
+        found += _alert_outages(objective, since, until)
     if objective.incident_priority:
         found += _incident_outages(objective, since, until)
     clipped = []
@@ -93,17 +93,22 @@ def outages(objective: ServiceObjective, since: datetime, until: datetime) -> li
     return sorted(clipped, key=lambda o: (o.start, o.card_id))
 
 
-def _scoped_events(objective: ServiceObjective, kinds: tuple, until: datetime):
-    """The objective's events of these kinds up to `until`, oldest first (each pull and each
-    alert is paired with what ended it, however long ago it began)."""
-    query = (select(Event.card_id, Event.type, Event.at, Event.data)
-             .where(Event.board_id == objective.board_id, Event.type.in_(kinds),
-                    Event.at <= until)
-             .order_by(Event.seq))
+def _scoped_events(objective: ServiceObjective, kinds: tuple, key: tuple,
+                   since: datetime, until: datetime) -> list:
+    """The objective's events of these kinds (opening, closing) between `since` and `until`,
+    and before them the opening event of each `key` still open at `since`, however long ago:
+    (seq, card, type, at, data) rows in log order."""
+    opens, _ = kinds
+    scope = [Event.board_id == objective.board_id, Event.type.in_(kinds)]
     if objective.lane_id is not None:
-        query = query.join(Card, Card.id == Event.card_id).where(
-            Card.lane_id == objective.lane_id)
-    return db.session.execute(query).all()
+        scope += [Card.id == Event.card_id, Card.lane_id == objective.lane_id]
+    columns = (Event.seq, Event.card_id, Event.type, Event.at, Event.data)
+    last = (select(func.max(Event.seq)).where(*scope, Event.at < since).group_by(*key)
+            .correlate(None))  # its own FROM, not the outer query's
+    still_open = select(*columns).where(*scope, Event.seq.in_(last), Event.type == opens)
+    during = select(*columns).where(*scope, Event.at >= since, Event.at <= until)
+    found = db.session.execute(still_open).all() + db.session.execute(during).all()
+    return sorted(found, key=lambda row: row.seq)
 
 
 def _paired(rows, opens: str, keep=lambda data: True) -> list[tuple]:
@@ -123,9 +128,9 @@ def _paired(rows, opens: str, keep=lambda data: True) -> list[tuple]:
     return stretches
 
 
-def _andon_outages(objective, until) -> list[Outage]:
-    rows = [(card, card, kind, at, data)
-            for card, kind, at, data in _scoped_events(objective, ANDON, until)]
+def _andon_outages(objective, since, until) -> list[Outage]:
+    rows = [(card, card, kind, at, data) for _, card, kind, at, data in
+            _scoped_events(objective, ANDON, (Event.card_id,), since, until)]
     stretches = _paired(rows, ANDON[0])
     going = [card for _, card, _, end in stretches if end is None]
     # A card archived with its cord still pulled is off the board: its outage ends there.
@@ -135,13 +140,14 @@ def _andon_outages(objective, until) -> list[Outage]:
             for _, card, start, end in stretches]
 
 
-def _alert_outages(objective, until) -> list[Outage]:
+def _alert_outages(objective, since, until) -> list[Outage]:
     def counts(data) -> bool:
         severity = (data.get("severity") or "").lower()
         return objective.alerts == "all" or severity in CRITICAL
 
-    rows = [((card, data.get("fingerprint")), card, kind, at, data)
-            for card, kind, at, data in _scoped_events(objective, ALERT, until)]
+    fingerprint = Event.data["fingerprint"].as_string()
+    rows = [((card, data.get("fingerprint")), card, kind, at, data) for _, card, kind, at, data in
+            _scoped_events(objective, ALERT, (Event.card_id, fingerprint), since, until)]
     return [Outage("alert", card, start, end)
             for _, card, start, end in _paired(rows, ALERT[0], keep=counts)]
 
