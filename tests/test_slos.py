@@ -372,3 +372,16 @@ def test_alerts_count_from_firing_to_resolved_by_severity_however_long_ago_they_
     db.session.commit()
     assert budget_of(slo, NOW).spent_minutes == pytest.approx(14400)  # the warning: all along
     assert {o.source for o in budget_of(slo, NOW).outages} == {"alert"}
+
+
+def test_every_member_hears_of_a_budget_running_low(simple):
+    from app.notifications.models import Notification
+
+    board, ann, bob = simple
+    slo = low_budget(board, ann)
+    told = db.session.scalars(select(Notification).where(Notification.kind == "budget")).all()
+    assert {n.user_id for n in told} == {ann.id, bob.id}  # the round did it: nobody's own act
+    [said] = {n.text for n in told}
+    assert said == "Swarmboard says the error budget of Service up is low (17% left): " \
+                   "reliability work first"
+    assert {n.url for n in told} == {f"/boards/SIM/slos#slo-{slo.id}"}

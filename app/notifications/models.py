@@ -13,6 +13,7 @@ KINDS = {
     "invitation": "Swarm invitations",
     "mention": "Mentions of me",
     "andon": "Andon pulls on my boards",
+    "budget": "Error budgets of my boards running low or out",
     "change": "Changes to cards I own or watch",
     "reminder": "Reminders: due tomorrow, past the SLE, invitations waiting",
 }
@@ -53,7 +54,7 @@ class Notification(db.Model):
 
 EMAIL_CHOICES = {"immediately": "Immediately", "digest": "In a daily digest", "never": "Never"}
 DEFAULT_EMAIL = {"invitation": "immediately", "mention": "immediately", "andon": "immediately",
-                 "change": "digest", "reminder": "immediately"}
+                 "budget": "immediately", "change": "digest", "reminder": "immediately"}
 
 
 class MailSettings(db.Model):

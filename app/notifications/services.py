@@ -27,7 +27,7 @@ from app.swarms.models import Swarm, SwarmStint
 
 MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_][A-Za-z0-9_.-]{0,39})")
 INBOX_PAGE = 50
-PRESSING = ("invitation", "mention", "andon", "change", "reminder")  # most pressing first
+PRESSING = ("invitation", "mention", "andon", "budget", "change", "reminder")  # most pressing first
 
 
 def mentioned(text: str) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.boards.models import Board
 from app.boards.services import members_of
 from app.broadcast import emit_to_room
 from app.cards.models import Card, Comment
@@ -38,8 +39,10 @@ CHANGES = (
     "alert.fired", "alert.resolved",
 )
 # Every event someone may hear of: the rest are passed over without a query.
+# A budget running low or out: every member hears, as of an andon pull (app/slos).
+BUDGET_TROUBLE = ("slo.budget_low", "slo.budget_exhausted")
 HEARD = frozenset(CHANGES) | {"swarm.invited", "card.commented", "swarm.message",
-                              "card.andon_pulled"}
+                              "card.andon_pulled", *BUDGET_TROUBLE}
 EXCERPT = 160
 
 
@@ -64,6 +67,8 @@ def who_hears(board, event) -> dict[int, str]:
         add(_ids_of(mentioned(_said(event))), "mention")
     if event.type == "card.andon_pulled":
         add({member.user_id for member in members_of(board)}, "andon")
+    if event.type in BUDGET_TROUBLE:
+        add({member.user_id for member in members_of(board)}, "budget")
     if card is not None and event.type in CHANGES:
         columns = {event.from_column_id, event.to_column_id, card.column_id} - {None}
         concerned = watchers(board.id, card.id, columns) | in_swarm
@@ -133,7 +138,10 @@ def _url(event, card: Card | None) -> str:
         return f"/swarms/{data['swarm']}"
     if card is not None:
         return f"/cards/{card.key}"
-    return f"/boards/{event.board_id}"
+    key = db.session.get(Board, event.board_id).key
+    if event.type.startswith("slo."):
+        return f"/boards/{key}/slos#slo-{data.get('objective')}"
+    return f"/boards/{key}"
 
 
 ANSWERS = ("swarm.invitation_accepted", "swarm.invitation_declined")
