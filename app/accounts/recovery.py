@@ -3,7 +3,6 @@ random token of which only the SHA-256 is stored; it works once, for a limited t
 for an active person. Asking for a reset answers the same whether the address is known or not.
 """
 
-import hashlib
 import logging
 import secrets
 import smtplib
@@ -19,6 +18,7 @@ from app.clock import utcnow
 from app.errors import Invalid
 from app.extensions import db
 from app.mail import link, mail_on, message_to, send
+from app.tokens import digest
 
 log = logging.getLogger(__name__)
 LIFETIME = {"reset": timedelta(hours=1), "verify": timedelta(days=3),
@@ -34,10 +34,6 @@ class LinkRefused(Invalid):
     code = "link_refused"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_link(user: User, purpose: str, email: str | None = None) -> str:
     """A new link for `user` (the address on the page that uses it); earlier unused links of
     the same purpose stop working."""
@@ -48,7 +44,7 @@ def issue_link(user: User, purpose: str, email: str | None = None) -> str:
         AccountToken.used_at.is_(None)).values(used_at=now))
     token = secrets.token_urlsafe(32)
     db.session.add(AccountToken(user_id=user.id, purpose=kind, email=email,
-                                token_hash=_digest(token), expires_at=now + LIFETIME[purpose]))
+                                token_hash=digest(token), expires_at=now + LIFETIME[purpose]))
     db.session.flush()
     return link(PATHS[kind] + token)
 
@@ -56,7 +52,7 @@ def issue_link(user: User, purpose: str, email: str | None = None) -> str:
 def check_link(token: str, purpose: str) -> AccountToken:
     """The stored token behind a link, while it can be used; LinkRefused says why not."""
     record = db.session.scalar(select(AccountToken).where(
-        AccountToken.token_hash == _digest(token or ""), AccountToken.purpose == purpose))
+        AccountToken.token_hash == digest(token or ""), AccountToken.purpose == purpose))
     what = "password reset" if purpose == "reset" else "confirmation"
     if record is None:
         raise LinkRefused(f"This {what} link is not valid; ask for a new one.")

@@ -1,6 +1,5 @@
 """Accounts: users, passwords, teams and personal API tokens."""
 
-import hashlib
 import re
 import secrets
 from datetime import timedelta
@@ -14,6 +13,7 @@ from app.clock import utcnow
 from app.database import by_id
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.tokens import digest
 from app.validation import clean_text, whole_number
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -93,16 +93,12 @@ def create_team(name: str, members: list[User]) -> Team:
     return team
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(user: User, name: str = "API token") -> str:
     """Create a personal API token and return it; only its digest is kept."""
     name = clean_text(name, "Token name", 80)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(
-        ApiToken(user_id=user.id, name=name, token_hash=_digest(token), prefix=token[:10])
+        ApiToken(user_id=user.id, name=name, token_hash=digest(token), prefix=token[:10])
     )
     db.session.flush()
     return token
@@ -119,7 +115,7 @@ _LIVE_TOKEN = (
 def user_for_token(token: str, *, read_only: bool = False) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    record = db.session.scalar(_LIVE_TOKEN, {"digest": _digest(token)})
+    record = db.session.scalar(_LIVE_TOKEN, {"digest": digest(token)})
     if record is None or not record.user.is_active:
         return None
     now = utcnow()

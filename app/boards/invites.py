@@ -3,7 +3,6 @@ link to share that admits up to N people until it expires; either grants the rol
 invitee joins with the account they have, or makes one (a name and a password, or single
 sign-on). Joining is an ordinary `member.added` event on the board, and an audit entry."""
 
-import hashlib
 import logging
 import secrets
 import smtplib
@@ -22,6 +21,7 @@ from app.errors import Invalid, NotFound
 from app.events.services import record_event
 from app.extensions import db
 from app.mail import link, mail_on, message_to, send
+from app.tokens import digest
 from app.validation import choice, whole_number
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,6 @@ class InviteRefused(Invalid):
 
     status = 410
     code = "invite_refused"
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invite(board, actor: User, *, role: str, email: str = "", days=7, uses=1
@@ -57,7 +53,7 @@ def invite(board, actor: User, *, role: str, email: str = "", days=7, uses=1
     uses = whole_number(uses, "Number of people the link admits", minimum=1, maximum=MAX_USES)
     token = secrets.token_urlsafe(24)
     record = BoardInvite(board_id=board.id, role=role, email=address or None, max_uses=uses,
-                         uses=0, token_hash=_digest(token), created_by_id=actor.id,
+                         uses=0, token_hash=digest(token), created_by_id=actor.id,
                          expires_at=utcnow() + timedelta(days=days))
     db.session.add(record)
     db.session.flush()
@@ -113,7 +109,7 @@ def withdraw(board, actor: User, invite_id) -> BoardInvite:
 def invite_for(token: str) -> BoardInvite:
     """The invitation behind a link, while it can be used; InviteRefused says why not."""
     record = db.session.scalar(select(BoardInvite).where(
-        BoardInvite.token_hash == _digest(token or "")))
+        BoardInvite.token_hash == digest(token or "")))
     if record is None:
         raise InviteRefused("This invitation is not valid: its board may have been deleted, or "
                             "the link was mistyped. Ask whoever invited you for a new one.")

@@ -4,7 +4,6 @@ Pulling flags the card, shows a banner on every view of the board (the `card.and
 event is pushed like any other) and opens an andon swarm; clearing records the time to clear.
 """
 
-import hashlib
 import secrets
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from app.events.services import record_event
 from app.extensions import db
 from app.swarms.models import AndonHook, Swarm
 from app.swarms.services import open_swarm_of, start_swarm
+from app.tokens import digest
 from app.validation import clean_text
 
 HOOK_PREFIX = "sbh_"
@@ -80,17 +80,13 @@ def andon_cards(board: Board) -> list[Card]:
 # --- the inbound webhook ---------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_hook(board: Board, actor: User, name: str) -> tuple[AndonHook, str]:
     """A new webhook token for the board (owners only); the token is returned once."""
     require_role(board, actor, "owner")
     token = HOOK_PREFIX + secrets.token_urlsafe(32)
     hook = AndonHook(
         board_id=board.id, created_by_id=actor.id, name=clean_text(name, "Hook name", 80),
-        token_hash=_digest(token), prefix=token[:12],
+        token_hash=digest(token), prefix=token[:12],
     )
     db.session.add(hook)
     db.session.flush()
@@ -112,7 +108,7 @@ def revoke_hook(board: Board, actor: User, hook_id) -> None:
 
 def hook_for(board: Board, token: str | None) -> AndonHook:
     """The live hook a token belongs to on this board; Forbidden for anything else."""
-    hook = db.session.scalar(select(AndonHook).where(AndonHook.token_hash == _digest(token or "")))
+    hook = db.session.scalar(select(AndonHook).where(AndonHook.token_hash == digest(token or "")))
     if hook is None or hook.board_id != board.id or hook.revoked_at is not None:
         raise Forbidden("That webhook token is not valid for this board.")
     if not hook.created_by.is_active:

@@ -5,7 +5,6 @@ Revoking (or changing) a link reaches the open wall at once: after the commit it
 told (`wall_revoked` / `wall_changed`) and a revoked wall's sockets are disconnected.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -31,6 +30,7 @@ from app.metrics.flow import service_level_expectation
 from app.slos.budget import Budget
 from app.slos.services import budgets_of
 from app.swarms.andon import andon_cards
+from app.tokens import digest
 from app.validation import choice, clean_text
 from app.wall.models import WallLink
 
@@ -40,10 +40,6 @@ ROTATE_MIN, ROTATE_MAX, ROTATE_DEFAULT = 15, 3600, 60
 ROTATE_BOARDS_MAX = 8
 UNKNOWN = "This wall link is unknown or has been revoked."
 NOTICES = "sb_wall_notices"  # (event, link id, board keys) to send once the commit is done
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def wall_room(link_id: int) -> str:
@@ -69,7 +65,7 @@ def create_wall_link(
     options = _wall_options(board, actor, name, theme, lane_ids, column_ids, rotate_board_ids,
                             rotate_seconds)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    link = WallLink(board_id=board.id, token_hash=_digest(token), prefix=token[:12],
+    link = WallLink(board_id=board.id, token_hash=digest(token), prefix=token[:12],
                     created_by_id=actor.id, **options)
     db.session.add(link)
     db.session.flush()
@@ -206,7 +202,7 @@ def wall_for_token(token) -> WallLink:
     """The live link a token opens; NotFound for anything else (unknown, revoked, malformed)."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise NotFound(UNKNOWN)
-    link = db.session.scalar(select(WallLink).where(WallLink.token_hash == _digest(token)))
+    link = db.session.scalar(select(WallLink).where(WallLink.token_hash == digest(token)))
     if link is None or link.revoked_at is not None:
         raise NotFound(UNKNOWN)
     return link
