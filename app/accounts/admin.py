@@ -36,13 +36,21 @@ def people(*, search: str = "", state: str = "all") -> list[User]:
     return list(db.session.scalars(query))
 
 
-def clean_email(email: str | None, *, owner: User | None = None) -> str | None:
-    """An address, checked and free (None for none)."""
+def checked_email(email: str | None) -> str | None:
+    """An address that looks like one (None for none); whoever holds it."""
     email = (email or "").strip()
     if not email:
         return None
     if len(email) > 254 or not ADDRESS.match(email):
         raise Invalid(f"{email[:60]!r} is not an email address like ann@example.com.")
+    return email
+
+
+def clean_email(email: str | None, *, owner: User | None = None) -> str | None:
+    """An address, checked and free (or `owner`'s already; None for none)."""
+    email = checked_email(email)
+    if email is None:
+        return None
     taken = db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
     if taken is not None and (owner is None or taken != owner.id):
         raise Invalid(f"{email} belongs to someone else here.")

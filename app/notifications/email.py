@@ -8,16 +8,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
 
+from app.accounts.admin import clean_email
 from app.accounts.models import User
-from app.accounts.services import ADDRESS
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.notifications.models import DEFAULT_EMAIL, EMAIL_CHOICES, KINDS, MailSettings
 from app.validation import choice
 
-ADDRESS_MAX = 254
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 EVERY_KIND = "*"
 
@@ -49,14 +47,7 @@ def _clock(value, what: str) -> str | None:
 def update_mail_settings(user: User, *, email, choices: dict, timezone, quiet_from,
                          quiet_until, digest_hour) -> MailSettings:
     """Save what the person chose; Invalid names the first thing that is wrong."""
-    email = (email or "").strip()
-    if email:
-        if len(email) > ADDRESS_MAX or not ADDRESS.match(email):
-            raise Invalid(f"{email[:60]!r} is not an email address like ann@example.com.")
-        taken = db.session.scalar(select(User.id).where(
-            func.lower(User.email) == email.lower(), User.id != user.id))
-        if taken is not None:
-            raise Invalid("That email address belongs to someone else here.")
+    email = clean_email(email, owner=user)
     timezone = (timezone or "UTC").strip()
     if timezone not in available_timezones() and timezone != "UTC":
         raise Invalid(f"{timezone[:60]!r} is not a time zone like Europe/Paris.")
