@@ -483,10 +483,6 @@ def _ensure_another_owner(board: Board, leaving: User) -> None:
         raise Invalid(f"{board.key} needs another owner before {leaving.username} steps down.")
 
 
-def all_teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
-
-
 def members_of(board: Board) -> list[BoardMember]:
     return list(
         db.session.scalars(

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from app.accounts.admin import teams
 from app.alerts.models import ANDON_POLICIES
 from app.alerts.services import intake_of, recent_alerts
 from app.board_view import CardFilter, board_view
@@ -114,7 +115,7 @@ def render_settings(board, message: str | None = None, new_hook: tuple | None = 
         lanes=services.board_lanes(board),
         members=services.members_of(board),
         commitment=services.commitment_point(board),
-        teams=services.all_teams(),
+        teams=teams(),
         hooks=hooks_of(board),
         new_hook=new_hook,
         dispatch=dispatch_status(board),
