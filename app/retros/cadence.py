@@ -35,6 +35,7 @@ SLACK = timedelta(days=3)
 @dataclass(frozen=True)
 class Due:
     at: datetime  # UTC, naive as stored
+    local: datetime  # the same moment on the board's clock
     overdue: bool
 
 
@@ -95,7 +96,7 @@ def next_due(board: Board, now: datetime | None = None) -> Due | None:
         moment = datetime.combine(day + timedelta(weeks=1), cadence.starts_at,
                                   tzinfo=board_zone(board))
     due = moment.astimezone(UTC).replace(tzinfo=None)
-    return Due(due, now > due)
+    return Due(due, moment, now > due)
 
 
 def default_period(board: Board, now: datetime | None = None) -> tuple[date, date]:

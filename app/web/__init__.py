@@ -256,6 +256,7 @@ def register_blueprints(app) -> None:
         invites,
         live,
         metrics,
+        retros,
         reviews,
         sso,
         standups,
@@ -268,6 +269,6 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews):
+                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews, retros):
         app.register_blueprint(area.bp)
     sso.init_sso(app)
