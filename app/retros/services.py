@@ -301,7 +301,7 @@ def add_action(retro: Retrospective, actor: User, *, title: str, owner: str | No
                                           f"{period_text(retro)}.")
     db.session.add(RetroAction(retro=retro, card=card, created_at=card.created_at))
     record_event(board, "retro.action_added", actor=actor, card=card, at=card.created_at,
-                 retro=retro.id, action=card.key, title=title)
+                 retro=retro.id, action=card.key, title=title, period=period_text(retro))
     return card
 
 
