@@ -44,9 +44,11 @@
   // What is typed survives a re-render; the field whose form was just sent starts empty.
   document.addEventListener("htmx:beforeSwap", (event) => {
     if (!event.detail.target || event.detail.target.id !== "retro") return;
-    const sent = event.detail.requestConfig && event.detail.requestConfig.elt;
+    // A push's fetch targets #retro itself: only a form that was sent empties its fields.
+    const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const sent = elt && elt.tagName === "FORM" ? elt : null;
     document.querySelectorAll("#retro [data-draft]").forEach((field) => {
-      if (sent && sent.contains && sent.contains(field)) delete drafts[field.id];
+      if (sent && sent.contains(field)) delete drafts[field.id];
       else if (field.value !== field.defaultValue || document.activeElement === field) {
         drafts[field.id] = { value: field.value, dirty: field.value !== field.defaultValue,
                              focused: document.activeElement === field };
