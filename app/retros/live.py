@@ -7,14 +7,12 @@ message carries no HTML, unlike board pushes: what a session shows differs per p
 write phase each reads only their own notes), so each open view fetches its own.
 """
 
-from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from app.broadcast import emit_to_room
 from app.events import hooks
 
 READY = "retro_pushes"
-SKIP = "retro_push_skip_sid"
 
 
 def retro_room(retro_id: int) -> str:
@@ -33,12 +31,12 @@ def _note_retro_pushes(session: Session, *, batch: hooks.Batch) -> None:
             message["types"].append(event.type)
     if touched:
         batch.kept[READY] = list(touched.values())
-        # The sender's page is answered with the change: its echo would fetch it twice.
-        batch.kept[SKIP] = request.headers.get("X-Socket-Id") if has_request_context() else None
 
 
 @hooks.committed.connect
 def _send_retro_pushes(session: Session, *, batch: hooks.Batch) -> None:
-    skip = batch.kept.get(SKIP)
+    # The sender's page is told too, unlike on the board: htmx swaps an answer into the view
+    # that sent the request, and a push may have re-rendered that view meanwhile; the fetch
+    # brings the change in either way (and an older answer is not shown over a newer view).
     for message in batch.kept.get(READY, []):
-        emit_to_room("retro_event", message, retro_room(message["retro"]), skip_sid=skip)
+        emit_to_room("retro_event", message, retro_room(message["retro"]))

@@ -3,7 +3,9 @@
 // across those re-renders, and group notes by dragging one onto another.
 (function () {
   "use strict";
+  const COALESCE_MS = 60;  // pushes close together make one fetch, not one each
   let socket = null;
+  let pending = null;
   const drafts = {};
 
   const retro = () => document.getElementById("retro");
@@ -11,12 +13,16 @@
   const applied = () => parseInt(retro().dataset.seq, 10) || 0;
 
   function refresh() {
-    htmx.ajax("GET", retro().dataset.url, { target: "#retro", swap: "outerHTML" });
+    pending = null;
+    if (retro()) htmx.ajax("GET", retro().dataset.url, { target: "#retro", swap: "outerHTML" });
+  }
+  function refreshSoon() {
+    if (!pending) pending = setTimeout(refresh, COALESCE_MS);
   }
 
   function onRetroEvent(message) {
     if (!retro() || message.retro !== retroId() || message.seq <= applied()) return;
-    refresh();
+    refreshSoon();  // our own changes too (see app/retros/live.py)
   }
 
   function join() {
@@ -34,35 +40,51 @@
     if (socket.connected) join();
   });
 
-  // Our own change comes back as the answer: the server leaves this socket out of its push.
-  document.addEventListener("htmx:configRequest", (event) => {
-    if (socket && socket.connected && retro() && retro().contains(event.detail.elt)) {
-      event.detail.headers["X-Socket-Id"] = socket.id;
-    }
+  // Text a form sent is not kept as a draft when a re-render comes before its answer does.
+  const sentText = {};
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const form = event.detail.elt;
+    if (form.tagName !== "FORM" || !form.closest("#retro")) return;
+    form.querySelectorAll("[data-draft]").forEach((field) => { sentText[field.id] = field.value; });
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.successful || event.detail.elt.tagName !== "FORM") return;
+    event.detail.elt.querySelectorAll("[data-draft]").forEach((field) => {
+      delete sentText[field.id];  // refused: what was typed stays
+    });
   });
 
-  // What is typed survives a re-render; the field whose form was just sent starts empty.
+  // Answers can cross: a fetch a push started may come back after the answer to our own
+  // change, with the state from before it. The older of the two is not shown.
+  // What is being typed survives a re-render (put back at once, with the focus the re-render
+  // took), except in the form whose answer this is.
   document.addEventListener("htmx:beforeSwap", (event) => {
     if (!event.detail.target || event.detail.target.id !== "retro") return;
-    // A push's fetch targets #retro itself: only a form that was sent empties its fields.
+    const found = /data-seq="(\d+)"/.exec(event.detail.serverResponse || "");
+    if (found && retro() && parseInt(found[1], 10) < applied()) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
-    const sent = elt && elt.tagName === "FORM" ? elt : null;
+    const sent = new Set(elt && elt.tagName === "FORM"
+      ? Array.from(elt.querySelectorAll("[data-draft]"), (field) => field.id) : []);
     document.querySelectorAll("#retro [data-draft]").forEach((field) => {
-      if (sent && sent.contains(field)) delete drafts[field.id];
-      else if (field.value !== field.defaultValue || document.activeElement === field) {
+      if (sent.has(field.id) || (field.value && field.value === sentText[field.id])) return;
+      if (field.value !== field.defaultValue || document.activeElement === field) {
         drafts[field.id] = { value: field.value, dirty: field.value !== field.defaultValue,
                              focused: document.activeElement === field };
       }
     });
   });
-  document.addEventListener("htmx:afterSettle", (event) => {
+  document.addEventListener("htmx:afterSwap", (event) => {
     if (!event.detail.target || event.detail.target.id !== "retro") return;
     Object.entries(drafts).forEach(([id, kept]) => {
       const field = document.getElementById(id);
-      if (!field) { delete drafts[id]; return; }
-      if (kept.dirty) field.value = kept.value;
-      if (kept.focused) field.focus();
       delete drafts[id];
+      if (!field) return;
+      if (kept.dirty && field.value === field.defaultValue) field.value = kept.value;
+      const idle = !document.activeElement || document.activeElement === document.body;
+      if (kept.focused && idle) field.focus();
     });
   });
 
@@ -88,7 +110,8 @@
     if (note) note.classList.remove("dragging");
   });
   function dropTarget(event) {
-    return event.target.closest && event.target.closest("#retro .note[data-note], #retro .group-box[data-with]");
+    return event.target.closest &&
+      event.target.closest("#retro .note[data-note], #retro .group-box[data-with]");
   }
   document.addEventListener("dragover", (event) => {
     if (!retro() || !retro().classList.contains("phase-group")) return;
