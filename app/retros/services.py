@@ -17,7 +17,7 @@ private to its author, and events reach every view of the board and the webhooks
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -311,10 +311,6 @@ def action_done(action: RetroAction) -> bool:
 
 def period_text(retro: Retrospective) -> str:
     return f"{retro.period_from:%d %b} – {retro.period_to:%d %b %Y}"
-
-
-def period_days(retro: Retrospective) -> tuple[date, date]:
-    return retro.period_from, retro.period_to
 
 
 # --- what a person sees ---------------------------------------------------------------------
