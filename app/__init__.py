@@ -28,6 +28,7 @@ def subscribe_to_events() -> None:
     from app.cards import occupancy  # noqa: F401  (columns and lanes keep their cards)
     from app.notifications import tell  # noqa: F401  (inboxes and their bells)
     from app.realtime import publish  # noqa: F401  (board pushes)
+    from app.retros import live as retro_live  # noqa: F401  (retrospective sessions)
     from app.swarms import live, services  # noqa: F401  (swarm rooms; swarms end with their card)
     from app.webhooks import delivery  # noqa: F401  (wakes the webhook deliverer)
 

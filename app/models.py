@@ -17,6 +17,14 @@ from app.boards.models import Board, BoardColumn, BoardInvite, BoardMember, Lane
 from app.cards.models import Card, CardLink, ChecklistItem, Comment
 from app.events.models import Event
 from app.notifications.models import MailSettings, Notification, Watch
+from app.retros.models import (
+    RetroAction,
+    RetroCadence,
+    RetroGroup,
+    RetroNote,
+    Retrospective,
+    RetroVote,
+)
 from app.reviews.models import Improvement, Review, ReviewAction
 from app.slos.models import ServiceObjective
 from app.standups.models import AsyncUpdate, Standup, StandupAttendee, StandupItem, StandupNote
@@ -57,6 +65,12 @@ __all__ = [
     "LoginFailures",
     "MailSettings",
     "Notification",
+    "RetroAction",
+    "RetroCadence",
+    "RetroGroup",
+    "RetroNote",
+    "RetroVote",
+    "Retrospective",
     "Review",
     "ReviewAction",
     "ServiceObjective",

@@ -28,6 +28,7 @@ from app.clock import utcnow
 from app.extensions import db, socketio
 from app.notifications.models import Notification
 from app.notifications.services import notify
+from app.retros.services import add_note, advance, group_notes, start_retro
 from app.reviews.services import draft_review
 from app.slos.services import define_objective
 from app.standups.services import start_standup
@@ -159,6 +160,26 @@ ROUTES = {
     "POST /reviews/<int:review_id>/publish": Write("member"),
     "POST /cards/<card_key>/improvement": Write("member", at={"card_key": "improvement"},
                                                 form={"metric": "throughput"}),
+    # Retrospectives: mel facilitates SIM's, in its group phase; one runs at a time, so
+    # starting another is refused (422) to members too, but as a rule, not for want of a role.
+    "POST /boards/<key>/retrospectives/cadence": Write("owner", form={
+        "every_weeks": "2", "weekday": "3", "starts_at": "10:00"}),
+    "POST /boards/<key>/retrospectives": Write("member"),
+    "POST /retrospectives/<int:retro_id>/notes": Write("member", form={"kind": "well",
+                                                                        "body": "Pairing"}),
+    "POST /retrospectives/<int:retro_id>/group": Write("member", form={
+        "note": "{retro_note}", "with": "{retro_other_note}"}),
+    "POST /retrospectives/<int:retro_id>/ungroup": Write("member", form={"note": "{retro_note}"}),
+    "POST /retrospectives/<int:retro_id>/groups/<int:group_id>": Write(
+        "member", at={"group_id": "retro_group_id"}, form={"name": "The relay"}),
+    # Only the facilitator moves the phases: the owner is no exception.
+    "POST /retrospectives/<int:retro_id>/phase": Write("member", form={"to": "vote"},
+                                                       refused={"owner": 403}),
+    "POST /retrospectives/<int:retro_id>/votes": Write("member", form={"note": "{retro_note}"}),
+    "POST /retrospectives/<int:retro_id>/votes/remove": Write("member", form={
+        "note": "{retro_note}"}),
+    "POST /retrospectives/<int:retro_id>/actions": Write("member", form={"title": "Runbook"}),
+    "POST /retrospectives/<int:retro_id>/facilitator": Write("member", form={"to": "ann"}),
     "POST /cards/<card_key>/move": Write("member", form={"column": "Doing"}),
     "POST /cards/<card_key>/swarm": Write("member", form={"type": "backlog",
                                                           "help_needed": "Mails pile up"}),
@@ -257,8 +278,10 @@ SOCKET_EVENTS = {
     "catch_up": "viewer",
     "editing": "viewer",  # our pages announce an opened card detail, viewers' included
     "swarm_join": "viewer",
+    "retro_join": "viewer",
     "leave": "anyone",
     "swarm_leave": "anyone",
+    "retro_leave": "anyone",
     "disconnect": "anyone",
     "*": "nobody",
 }
@@ -310,6 +333,12 @@ def sim(app):
     review = draft_review(reviewed, ann)
     improvement = make.card(board, ann, "Alert on the queue's length", type="improvement")
     objective = define_objective(board, ann, name="Mail flows", target="99.9", count_andon="1")
+    retro = start_retro(board, mel)
+    retro_notes = [add_note(retro, who, kind="well", body=text) for who, text in (
+        (mel, "Pairing on the relay"), (ann, "The runbook helped"), (mel, "Quick rollback"))]
+    advance(retro, mel, to="group")
+    retro_group = group_notes(retro, ann, note_id=retro_notes[2].id,
+                              with_note_id=retro_notes[1].id)
     notify([gus.id], kind="mention", text="ann mentioned you on SIM-1", url="/cards/SIM-1",
            board_id=board.id)
     tokens = {caller: create_token(user, "role matrix")
@@ -346,6 +375,10 @@ def sim(app):
             "review_id": review.id,
             "improvement": improvement.key,
             "objective_id": objective.id,
+            "retro_id": retro.id,
+            "retro_note": retro_notes[0].id,
+            "retro_other_note": retro_notes[1].id,
+            "retro_group_id": retro_group.id,
             # the administration pages' objects:
             "person": "gus",
             "team_id": team.id,
@@ -703,6 +736,8 @@ def socket_payloads(sim) -> dict[str, dict]:
         "swarm_join": {"swarm": sim.swarm.id},
         "leave": {"board": "SIM"},
         "swarm_leave": {"swarm": sim.swarm.id},
+        "retro_join": {"retro": sim.targets["retro_id"]},
+        "retro_leave": {"retro": sim.targets["retro_id"]},
         "*": {"board": "SIM", "name": "Renamed"},
     }
 

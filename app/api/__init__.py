@@ -20,7 +20,7 @@ SECURITY_SCHEMES = {
 def init_api(app) -> None:
     from flask_smorest.spec.plugins import integerconverter2paramschema
 
-    from app.api import boards, cards, metrics, notifications, reviews, slos
+    from app.api import boards, cards, metrics, notifications, retros, reviews, slos
     from app.api.schemas import ErrorSchema
     from app.web import DatabaseInt
 
@@ -31,7 +31,7 @@ def init_api(app) -> None:
     api.register_converter(DatabaseInt, integerconverter2paramschema)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    for module in (boards, cards, metrics, notifications, reviews, slos):
+    for module in (boards, cards, metrics, notifications, reviews, retros, slos):
         # Token requests need no CSRF token; app/api/auth.py checks it for session requests.
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -8,7 +8,8 @@ MAX_MESSAGE_BYTES = 64 * 1024  # larger socket messages are refused
 
 
 def init_realtime(app) -> None:
-    from app.realtime import sockets, swarm_sockets  # noqa: F401  (registers the handlers)
+    # Importing registers the handlers.
+    from app.realtime import retro_sockets, sockets, swarm_sockets  # noqa: F401
 
     mode = app.config["SOCKETIO_ASYNC_MODE"]
     if mode not in ASYNC_MODES:

@@ -23,6 +23,7 @@ from app.events.services import record_event
 from app.extensions import db
 from app.metrics.services import MetricsQuery, board_metrics, local_day
 from app.notifications.rounds import Every
+from app.retros.services import is_action as is_retro_action
 from app.reviews.models import METRICS, ORIGINS, Improvement, Review, ReviewAction
 from app.validation import choice, clean_text
 
@@ -62,6 +63,8 @@ def origin_of(card: Card) -> str:
     """Where an improvement card came from, as far as the board knows."""
     if db.session.scalar(select(ReviewAction.id).where(ReviewAction.card_id == card.id)):
         return "review"
+    if is_retro_action(card):
+        return "retrospective"
     return "anyone"
 
 
@@ -146,6 +149,11 @@ def register_of(board: Board) -> list[tuple[Card, Improvement | None, Review | N
     return [(card, entries.get(card.id), reviews.get(card.id)) for card in cards]
 
 
+def origin_unregistered(card: Card, review: Review | None) -> str:
+    """The origin shown for a card not in the register yet."""
+    return "review" if review else origin_of(card)
+
+
 def register_rows(board) -> list[dict]:
     """The register as plain rows (the API and the CSV share them)."""
     rows = []
@@ -154,7 +162,7 @@ def register_rows(board) -> list[dict]:
             "card": card.key, "title": card.title,
             "owner": card.owner.username if card.owner else None, "done_at": card.finished_at,
             "review": review.id if review else None,
-            "origin": entry.origin if entry else ("review" if review else "anyone"),
+            "origin": entry.origin if entry else origin_unregistered(card, review),
             **{name: getattr(entry, name) if entry else None for name in (
                 "metric", "blocked_reason", "baseline", "after", "verdict", "checked_at")}})
     return rows

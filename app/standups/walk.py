@@ -4,8 +4,9 @@ Lane by lane from Expedite down; in each lane the columns right to left (nearest
 first), committed work only (queue and active columns: backlog is not started, done is done).
 Within a cell: blocked cards, then expedite (P1), then cards that have not moved since the last
 stand-up, then cards older than the board's SLE, then the rest in the cell's own order.
-Last, the open actions of post-incident reviews that the walk has not passed yet (wherever they
-wait, the backlog included), oldest first: an action nobody talks about is not done.
+Last, the open actions of post-incident reviews, then of retrospectives, that the walk has not
+passed yet (wherever they wait, the backlog included), oldest first: an action nobody talks
+about is not done.
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from app.cards.models import Card
 from app.cards.ordering import order_cards
 from app.extensions import db
 from app.metrics.flow import service_level_expectation
+from app.retros.services import open_actions as open_retro_actions
+from app.retros.services import period_text
 from app.reviews.services import open_actions
 
 WALKED_KINDS = ("queue", "active")
@@ -88,4 +91,6 @@ def walk_order(board: Board, last_standup: datetime | None, now: datetime) -> li
     walked = {step.card.id for step in steps}
     steps += [WalkStep(card, f"open action from the review of {review.card.key}")
               for card, review in open_actions(board) if card.id not in walked]
+    steps += [WalkStep(card, f"open action from the retrospective of {period_text(retro)}")
+              for card, retro in open_retro_actions(board) if card.id not in walked]
     return steps

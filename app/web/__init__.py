@@ -256,6 +256,7 @@ def register_blueprints(app) -> None:
         invites,
         live,
         metrics,
+        retros,
         reviews,
         slos,
         sso,
@@ -269,6 +270,7 @@ def register_blueprints(app) -> None:
     )
 
     for area in (accounts, boards, cards, metrics, history, swarms, swarming, standups, wall,
-                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews, slos):
+                 wall_links, webhooks, alerts, inbox, live, admin, invites, sso, reviews, retros,
+                 slos):
         app.register_blueprint(area.bp)
     sso.init_sso(app)

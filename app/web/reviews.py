@@ -42,6 +42,13 @@ def reviewable(card) -> bool:
     return services.can_draft(card)
 
 
+@bp.app_template_global("improvement_origin")
+def improvement_origin(card) -> str:
+    """Where an improvement card came from, as far as the board knows (a review's action, a
+    retrospective's, or anyone)."""
+    return improvements.origin_of(card)
+
+
 @bp.get("/boards/<key>/reviews")
 @login_required
 def index(key: str):

@@ -53,6 +53,14 @@ def sentence(event: dict, title: str | None) -> str:
                             f"({data.get('actions')} action(s))",
         "review.action_added": f"{who} added an action to the review of {named}: "
                                f"{data.get('action')} {data.get('title')}",
+        "retro.started": f"{who} started a retrospective on {event.get('board')} looking back "
+                         f"on {data.get('period_from')} to {data.get('period_to')}",
+        "retro.phase_changed": f"The retrospective on {event.get('board')} moved on to its "
+                               f"{data.get('phase')} phase",
+        "retro.action_added": f"{who} added an action to the retrospective on "
+                              f"{event.get('board')}: {data.get('action')} {data.get('title')}",
+        "retro.closed": f"{who} closed the retrospective on {event.get('board')} "
+                        f"({data.get('notes')} note(s), {data.get('actions')} action(s))",
         "improvement.checked": f"{named} {data.get('verdict')}: {data.get('metric')} "
                                f"{data.get('baseline')} → {data.get('after')}",
         "slo.budget_low": f"Error budget low: {data.get('name')} has "
@@ -76,13 +84,17 @@ def _percent(value) -> str:
 
 
 def links_of(event: dict) -> list[tuple[str, str]]:
-    """(label, absolute URL): the card, and the swarm room for a swarm's events."""
+    """(label, absolute URL): the card, and the swarm room (or the retrospective) for its
+    events."""
     found = []
     if event.get("card"):
         found.append((f"Open {event['card']}", link(f"/cards/{event['card']}")))
     swarm = (event.get("data") or {}).get("swarm")
     if event["type"].startswith("swarm.") and swarm:
         found.append(("Open the swarm room", link(f"/swarms/{swarm}")))
+    retro = (event.get("data") or {}).get("retro")
+    if event["type"].startswith("retro.") and retro:
+        found.append(("Open the retrospective", link(f"/retrospectives/{retro}")))
     if not found:
         found.append((f"Open board {event['board']}", link(f"/boards/{event['board']}")))
     return found

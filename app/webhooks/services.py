@@ -35,6 +35,7 @@ EVENT_GROUPS = {
     "member": "Members added, changed, removed",
     "review": "Post-incident reviews: drafted, written, actions, published",
     "improvement": "The improvement register: baselines taken, verdicts given",
+    "retro": "Retrospectives: started, notes, groups, votes, phases, actions, closed",
     "slo": "Error budgets: objectives defined, budget low, spent, recovered; feature work "
            "started anyway",
 }

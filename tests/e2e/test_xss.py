@@ -1,10 +1,10 @@
 """Stored XSS sweep: markup payloads in every text people type (board, column and lane names,
 card title, description, comments, block and andon reasons, tags, swarm texts and messages,
-stand-up notes, display names, a wall link's name, alert text, team names, review texts, the
-names in an imported CSV history, an error budget's objective and override reason), rendered
-in Chromium on every page where they appear (the administration and invitation pages too) and
-in the live pushes: nothing is run, no element gains a handler, and the payload reads as the
-text it was."""
+stand-up notes, display names, a wall link's name, alert text, team names, review texts,
+retrospective notes and group names, the names in an imported CSV history, an error budget's
+objective and override reason), rendered in Chromium on every page where they appear (the
+administration and invitation pages too) and in the live pushes: nothing is run, no element
+gains a handler, and the payload reads as the text it was."""
 
 import csv
 import io
@@ -237,3 +237,38 @@ def test_no_payload_runs_from_an_error_budget(live_server, live_app, new_page, p
             page.wait_for_load_state("networkidle")
         clean(page, path)
     expect(page.locator("body")).to_contain_text(said(1)[:40])
+
+
+def test_no_payload_runs_in_a_retrospective(live_server, live_app, new_page, poisoned):
+    from app.retros import services as retros
+
+    with live_app.app_context():
+        ann, bob = user_by_username("ann"), user_by_username("bob")
+        board = db.session.scalar(select(Board).where(Board.key == "XSS"))
+        retro = retros.start_retro(board, ann)
+        notes = [retros.add_note(retro, who, kind=kind, body=said(n)[:500])
+                 for n, (who, kind) in enumerate([(ann, "well"), (bob, "improve"), (ann, "ideas"),
+                                                  (bob, "well")])]
+        retros.advance(retro, ann, to="group")
+        retros.group_notes(retro, bob, note_id=notes[1].id, with_note_id=notes[0].id)
+        retros.name_group(retro, bob, group_id=notes[0].group_id, name=said(3)[:120])
+        db.session.commit()
+        retro_id = retro.id
+    page = new_page()
+    log_in(page, live_server, "bob")
+    page.goto(f"{live_server}/retrospectives/{retro_id}")  # the group phase: every note shows
+    page.wait_for_load_state("networkidle")
+    clean(page, "a retrospective being grouped")
+    expect(page.locator("#retro")).to_contain_text(said(2)[:40])  # shown as typed
+    with live_app.app_context():
+        retro = retros.get_retro(retro_id, user_by_username("ann"))
+        ann = user_by_username("ann")
+        retros.advance(retro, ann, to="vote")
+        retros.advance(retro, ann, to="act")
+        retros.add_action(retro, ann, title=said(4)[:200], owner="bob")
+        db.session.commit()
+    for path in (f"/retrospectives/{retro_id}", "/boards/XSS/retrospectives",
+                 "/boards/XSS/improvements"):
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+        clean(page, path)
