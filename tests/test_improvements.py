@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.services import create_token
+from app.cards.models import Card
 from app.cards.moves import move_card
 from app.clock import utcnow
 from app.events.models import Event
@@ -142,3 +143,27 @@ def test_the_register_through_the_api_and_as_csv(history, client, login):
     lines = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
     assert lines[0][:3] == ["card", "title", "owner"]
     assert lines[1][0] == card.key and lines[1][10] == "confirmed"
+
+
+def test_an_improvement_parked_at_the_stand_up_is_registered_as_from_the_stand_up(simple, client,
+                                                                                   login):
+    from app.standups.services import raise_impediment, start_standup
+
+    board, ann, bob = simple
+    standup = start_standup(board, ann)
+    db.session.commit()
+    login("ann")
+    answer = client.post(f"/standups/{standup.id}/impediment",
+                         data={"title": "Nobody can reach the staging VPN", "improvement": "1"},
+                         headers={"HX-Request": "true"})  # as the stand-up bar sends it
+    assert answer.status_code == 200
+    plain = raise_impediment(standup, ann, "Printer out of toner")
+    db.session.commit()
+    card = db.session.scalar(select(Card).where(Card.title == "Nobody can reach the staging VPN"))
+    assert (card.type, card.tags, plain.type != "improvement") == ("improvement", ["impediment"],
+                                                                   True)
+    entry = register(card, ann, metric="blocked_days")
+    assert entry.origin == "standup"
+    page = client.get("/boards/SIM/improvements").get_data(as_text=True)
+    row = page[page.index(f'id="{card.key}"'):]
+    assert "standup" in row[:row.index("</tr>")]

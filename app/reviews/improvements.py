@@ -19,6 +19,7 @@ from app.boards.models import Board
 from app.cards.models import Card
 from app.clock import utcnow
 from app.errors import Invalid
+from app.events.models import Event
 from app.events.services import record_event
 from app.extensions import db
 from app.metrics.services import MetricsQuery, board_metrics, local_day
@@ -65,6 +66,9 @@ def origin_of(card: Card) -> str:
         return "review"
     if is_retro_action(card):
         return "retrospective"
+    if db.session.scalar(select(Event.id).where(Event.card_id == card.id,
+                                                Event.type == "standup.impediment")):
+        return "standup"  # parked at a stand-up
     return "anyone"
 
 

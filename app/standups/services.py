@@ -239,12 +239,16 @@ def add_note(standup: Standup, actor: User, body: str, *, kind: str = "note",
     return note
 
 
-def raise_impediment(standup: Standup, actor: User, title: str, *, at=None) -> Card:
-    """The parking lot: an impediment becomes a card of its own, blocking the card in focus."""
+def raise_impediment(standup: Standup, actor: User, title: str, *, improvement: bool = False,
+                     at=None) -> Card:
+    """The parking lot: an impediment becomes a card of its own, blocking the card in focus;
+    an improvement card when the team means to change how it works (the register then knows
+    it came from the stand-up)."""
     standup = _locked(standup)
     _require_running(standup)
     focus = standup.focus_card
-    card = create_card(standup.board, actor, title=title, tags=["impediment"], at=at)
+    extra = {"type": "improvement"} if improvement else {}
+    card = create_card(standup.board, actor, title=title, tags=["impediment"], at=at, **extra)
     if focus is not None:
         link_cards(card, actor, "blocks", focus.key)
     _event(standup, "standup.impediment", actor, at or utcnow(), card=card,

@@ -107,7 +107,8 @@ def note(standup_id: int):
 def impediment(standup_id: int):
     standup = services.get_standup(standup_id, current_user)
     require_role(standup.board, current_user, "member")
-    services.raise_impediment(standup, current_user, request.form.get("title", ""))
+    services.raise_impediment(standup, current_user, request.form.get("title", ""),
+                              improvement=request.form.get("improvement") == "1")
     return _answer(standup)
 
 
