@@ -29,6 +29,8 @@ from app.cards.services import (
 from app.clock import utcnow
 from app.demo_swarms import SwarmDirector
 from app.errors import WipLimitReached
+from app.retros.cadence import set_cadence
+from app.retros.services import add_note, advance, group_notes, name_group, start_retro, vote
 from app.slos.services import define_objective
 
 DEMO_USER = "alice"
@@ -292,7 +294,36 @@ def seed_demo(days: int = 60, seed: int = 7) -> Board:
     define_objective(board, alice, name="P1 calls answered", target="97", window_days="28",
                      threshold="25", count_andon="", incident_priority="1", alerts="none",
                      restored_column=acknowledged.id, at=now)
+    hold_retrospective(board, crew, now)
     return board
+
+
+# The fortnight's retrospective, in its vote phase: (who, column, note); the last two grouped.
+RETRO_NOTES = [
+    ("bob", "well", "Swarming on the VPN outage: fixed in 40 minutes"),
+    ("carol", "well", "The new runbook for storage alerts"),
+    ("erin", "improve", "P1 calls wait too long in Reported"),
+    ("dan", "improve", "Nobody owns the printer queue"),
+    ("bob", "ideas", "Pair the dispatcher with a network person on Mondays"),
+    ("carol", "improve", "Acknowledging a P1 takes over an hour at lunchtime"),
+]
+
+
+def hold_retrospective(board: Board, crew: dict[str, User], now: datetime) -> None:
+    """A retrospective every two weeks; this fortnight's is under way, notes in and grouped,
+    people voting, so the demo shows one live."""
+    alice = crew[DEMO_USER]
+    set_cadence(board, alice, every_weeks=2, weekday=4, starts_at="15:00", at=now)
+    retro = start_retro(board, alice, at=now)
+    notes = [add_note(retro, crew[who], kind=kind, body=body, at=now)
+             for who, kind, body in RETRO_NOTES]
+    advance(retro, alice, to="group", at=now)
+    group = group_notes(retro, alice, note_id=notes[5].id, with_note_id=notes[2].id, at=now)
+    name_group(retro, alice, group_id=group.id, name="P1 calls wait", at=now)
+    advance(retro, alice, to="vote", at=now)
+    for who, target in (("bob", {"group_id": group.id}), ("erin", {"group_id": group.id}),
+                        ("carol", {"note_id": notes[3].id})):
+        vote(retro, crew[who], **target, at=now)
 
 
 class Simulation:
