@@ -13,6 +13,8 @@ def clean_text(value, what: str, max_length: int, *, required: bool = True) -> s
         raise Invalid(f"{what} cannot be empty.")
     if len(text) > max_length:
         raise Invalid(f"{what} is too long ({len(text)} characters; at most {max_length}).")
+    if "\x00" in text:  # sockets and commands too, not only requests (app/web refuse_nul…)
+        raise Invalid(f"{what} holds a NUL character (\\0), which cannot be stored.")
     return text
 
 

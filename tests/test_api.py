@@ -576,3 +576,17 @@ def test_the_openapi_document_describes_every_endpoint_and_the_bearer_scheme(cli
     assert move["responses"]["409"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/StaleCard"
     }
+
+
+def test_a_nul_character_in_any_text_is_refused_with_a_sentence_and_nothing_stored(
+        client, login, team):
+    """PostgreSQL cannot store one: found by the fuzzer as a 500 on creating a card."""
+    answer = client.post("/api/v1/boards/SIM/cards", json={"title": "Printer\u0000 jam"},
+                         headers=team.auth["ann"])
+    assert answer.status_code == 422
+    assert "NUL character" in answer.get_json()["message"]
+    login("ann")
+    page = client.post("/boards/SIM/cards", data={"title": "Printer\x00 jam"})
+    assert page.status_code == 422 and "NUL character" in page.get_data(as_text=True)
+    events = client.get("/api/v1/boards/SIM/events", headers=team.auth["ann"]).get_json()
+    assert [e["type"] for e in events["events"] if e["type"].startswith("card.")] == []

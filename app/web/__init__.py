@@ -24,7 +24,7 @@ from app.boards.models import (
 )
 from app.cards.models import CARD_TYPES, LEVELS
 from app.database import MAX_ID
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Invalid, NotFound
 from app.extensions import db, htmx
 from app.mail import mail_on
 from app.swarms.andon import hook_for
@@ -143,7 +143,30 @@ def invalid_arguments(messages: dict, status: int):
     return api_error(code, message, status, fields=problems)
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """No text a person or a program sends may hold a NUL character: PostgreSQL cannot store
+    one (it would fail the write as a server error), and no one types it on purpose."""
+    sent = [*request.args.values(), *request.form.values()]
+    if request.is_json:
+        sent.append(request.get_json(silent=True))
+    if any(_holds_nul(value) for value in sent):
+        raise Invalid("The text sent holds a NUL character (\\0), which cannot be stored; "
+                      "remove it and send it again.")
+
+
 def register_error_handlers(app) -> None:
+    app.before_request(refuse_nul_characters)
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
