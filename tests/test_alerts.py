@@ -390,3 +390,12 @@ def test_a_chat_channel_asking_for_alerts_hears_them_in_words(client, ops, app):
                             f"Checkout p99 above 2 s (checkout-1:9100)”")
     assert f"<https://sb.example/cards/{card.key}|Open {card.key}>" in fired
     assert resolved.startswith(f"Alert HighLatency resolved on {card.key}")
+
+
+def test_an_alert_with_a_nul_character_is_refused_and_writes_nothing(client, ops):
+    board, ann, bob, token = ops
+    before = last_seq(board)
+    answer = send(client, alertmanager(alert(summary="Disk\u0000 full")), token)
+    assert answer.status_code == 422
+    assert "NUL character" in answer.get_json()["message"]
+    assert last_seq(board) == before

@@ -87,6 +87,8 @@ def incoming_hook(key: str, limit: int, example: str, act):
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return api_error("bad_request", f"The body is not JSON; send {example}.", 400)
+        if _holds_nul(body):
+            raise Invalid("The body holds a NUL character (\\u0000), which cannot be stored.")
         answer = act(board, token, body)
         db.session.commit()
     except DomainError as refused:
@@ -156,8 +158,10 @@ def _holds_nul(value) -> bool:
 def refuse_nul_characters() -> None:
     """No text a person or a program sends may hold a NUL character: PostgreSQL cannot store
     one (it would fail the write as a server error), and no one types it on purpose."""
-    sent = [*request.args.values(), *request.form.values()]
-    if request.is_json:
+    sent = list(request.args.values())
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sent += request.form.values()
+    elif request.is_json and is_api_request():  # incoming hooks read their own, bounded body
         sent.append(request.get_json(silent=True))
     if any(_holds_nul(value) for value in sent):
         raise Invalid("The text sent holds a NUL character (\\0), which cannot be stored; "
