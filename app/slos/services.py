@@ -197,12 +197,10 @@ def remove_objective(objective: ServiceObjective, actor: User, *, at=None) -> No
 
 
 def low_budgets(board: Board, lane_id: int | None, now: datetime) -> list[Budget]:
-    """Budgets under their threshold that apply to a card in `lane_id`."""
-    return [
-        budget
-        for budget in budgets_of(board, now)
-        if budget.state != "ok" and budget.objective.lane_id in (None, lane_id)
-    ]
+    """Budgets under their threshold that apply to a card in `lane_id` (only those objectives
+    are read)."""
+    covering = [o for o in objectives_of(board) if o.lane_id in (None, lane_id)]
+    return [budget for budget in (budget_of(o, now) for o in covering) if budget.state != "ok"]
 
 
 def reliability_first(board_id: int) -> set[int] | None:
