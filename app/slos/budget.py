@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from app.alerts.services import CRITICAL  # what the intake calls critical, pulling the andon
 from app.boards.models import BoardColumn
 from app.cards.models import Card
 from app.clock import utcnow
@@ -16,7 +17,6 @@ from app.slos.models import ServiceObjective
 
 ANDON = ("card.andon_pulled", "card.andon_cleared")
 ALERT = ("alert.fired", "alert.resolved")
-CRITICAL = ("critical", "page")  # as the alert intake reads severities
 BURN_WINDOW = timedelta(hours=24)
 MINUTE = 60.0
 
@@ -41,10 +41,6 @@ class Budget:
     spent_minutes: float
     burn_rate: float | None  # the last 24 hours' spending against the objective's pace
     outages: list[Outage] = field(default_factory=list)  # those that touch the window
-
-    @property
-    def window_start(self) -> datetime:
-        return self.now - timedelta(days=self.objective.window_days)
 
     @property
     def left_minutes(self) -> float:
@@ -176,21 +172,18 @@ def _restored_at(objective, cards: list[Card]) -> dict[int, datetime]:
         return {}
     later = set(db.session.scalars(select(BoardColumn.id).where(
         BoardColumn.board_id == objective.board_id, BoardColumn.position >= mark.position)))
-    restored = {c.id: c.created_at for c in cards if c.column_id in later and _created_there(c)}
-    moves = db.session.execute(
+    ids = [c.id for c in cards]
+    # Made in the restored column or a later one: restored from the start. Else its first move
+    # there (the log's order: creation first).
+    entered = db.session.execute(
         select(Event.card_id, Event.at).where(
-            Event.card_id.in_([c.id for c in cards]), Event.type == "card.moved",
+            Event.card_id.in_(ids), Event.type.in_(("card.created", "card.moved")),
             Event.to_column_id.in_(later))
-        .order_by(Event.at)).all()
-    for card_id, at in moves:
+        .order_by(Event.seq)).all()
+    restored: dict[int, datetime] = {}
+    for card_id, at in entered:
         restored.setdefault(card_id, at)
     return restored
-
-
-def _created_there(card: Card) -> bool:
-    first = db.session.scalar(select(Event.to_column_id).where(
-        Event.card_id == card.id, Event.type == "card.created"))
-    return first == card.column_id and card.started_at in (None, card.created_at)
 
 
 def union(stretches: list[Outage], since: datetime, until: datetime) -> list[tuple]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
-from app.boards.access import get_board, lock_board, require_role
+from app.boards.access import lock_board, require_role
 from app.boards.models import Board, BoardColumn, Lane
 from app.cards import ordering
 from app.cards.models import Card
@@ -54,11 +54,6 @@ def get_objective(board: Board, objective_id) -> ServiceObjective:
 def budgets_of(board: Board, now: datetime | None = None) -> list[Budget]:
     now = now or utcnow()
     return [budget_of(objective, now) for objective in objectives_of(board)]
-
-
-def budgets_for_key(key: str, user: User, now: datetime | None = None) -> tuple[Board, list]:
-    board = get_board(key, user)
-    return board, budgets_of(board, now)
 
 
 # --- defining objectives --------------------------------------------------------------------
